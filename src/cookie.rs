@@ -180,15 +180,24 @@ mod tests {
         assert_eq!(c.len(), COOKIE_LEN);
         assert!(keys.verify(&input("127.0.0.1:5000", &r), &c));
         assert!(!keys.verify(&input("127.0.0.1:5001", &r), &c), "other port");
-        assert!(!keys.verify(&input("127.0.0.2:5000", &r), &c), "other address");
-        assert!(!keys.verify(&input("127.0.0.1:5000", &[2; 32]), &c), "other random");
+        assert!(
+            !keys.verify(&input("127.0.0.2:5000", &r), &c),
+            "other address"
+        );
+        assert!(
+            !keys.verify(&input("127.0.0.1:5000", &[2; 32]), &c),
+            "other random"
+        );
         let mut other_version = input("127.0.0.1:5000", &r);
         other_version.client_version = 0xfeff;
         assert!(!keys.verify(&other_version, &c));
         let mut with_session = input("127.0.0.1:5000", &r);
         with_session.session_id = &[1];
         assert!(!keys.verify(&with_session, &c));
-        assert!(!keys.verify(&input("127.0.0.1:5000", &r), &c[..32]), "truncated");
+        assert!(
+            !keys.verify(&input("127.0.0.1:5000", &r), &c[..32]),
+            "truncated"
+        );
         assert!(!keys.verify(&input("127.0.0.1:5000", &r), &[]), "empty");
         let mut flipped = c;
         flipped[20] ^= 1;
@@ -232,6 +241,9 @@ mod tests {
         let a = CookieKeys::new(&[5; 32], Duration::from_secs(60));
         let b = CookieKeys::new(&[5; 32], Duration::from_secs(60));
         let r = [4u8; 32];
-        assert!(b.verify(&input("127.0.0.1:9", &r), &a.generate(&input("127.0.0.1:9", &r))));
+        assert!(b.verify(
+            &input("127.0.0.1:9", &r),
+            &a.generate(&input("127.0.0.1:9", &r))
+        ));
     }
 }

@@ -156,7 +156,12 @@ pub fn for_each_fragment(
 }
 
 /// Encodes a whole message with an unfragmented header: the form the transcript hash covers.
-pub fn encode_unfragmented(msg_type: HandshakeType, message_seq: u16, body: &[u8], out: &mut Vec<u8>) {
+pub fn encode_unfragmented(
+    msg_type: HandshakeType,
+    message_seq: u16,
+    body: &[u8],
+    out: &mut Vec<u8>,
+) {
     let length = u32::try_from(body.len()).unwrap_or(MAX_U24).min(MAX_U24);
     let mut w = Writer::new(out);
     HandshakeHeader {
@@ -193,7 +198,9 @@ mod tests {
     fn fragments_cover_the_body_exactly() {
         let body: Vec<u8> = (0..=255u8).cycle().take(1000).collect();
         let mut pieces = Vec::new();
-        for_each_fragment(HandshakeType::Certificate, 3, &body, 300, |f| pieces.push(f.to_vec()));
+        for_each_fragment(HandshakeType::Certificate, 3, &body, 300, |f| {
+            pieces.push(f.to_vec())
+        });
         assert_eq!(pieces.len(), 4);
         let mut rebuilt = Vec::new();
         for p in &pieces {
@@ -212,7 +219,9 @@ mod tests {
     #[test]
     fn empty_message_is_one_fragment() {
         let mut pieces = Vec::new();
-        for_each_fragment(HandshakeType::ServerHelloDone, 4, &[], 100, |f| pieces.push(f.to_vec()));
+        for_each_fragment(HandshakeType::ServerHelloDone, 4, &[], 100, |f| {
+            pieces.push(f.to_vec())
+        });
         assert_eq!(pieces, vec![vec![14, 0, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0]]);
     }
 
@@ -239,7 +248,11 @@ mod tests {
         encode_unfragmented(HandshakeType::Finished, 5, &[7; 12], &mut good);
         for cut in 1..good.len() {
             let mut it = fragments(&good[..cut]);
-            assert_eq!(it.next(), Some(Err(FragmentError::Truncated)), "cut at {cut}");
+            assert_eq!(
+                it.next(),
+                Some(Err(FragmentError::Truncated)),
+                "cut at {cut}"
+            );
             assert_eq!(it.next(), None);
         }
     }

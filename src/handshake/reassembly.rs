@@ -33,6 +33,8 @@ impl Default for ReassemblyLimits {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HandshakeMessage {
     pub msg_type: HandshakeType,
+    /// The record epoch its fragments arrived in (RFC 6347 §4.1: Finished must be epoch 1).
+    pub epoch: u16,
     pub message_seq: u16,
     pub body: Vec<u8>,
 }
@@ -57,7 +59,7 @@ pub enum ReassemblyDrop {
     TooLarge,
     /// Buffering it would exceed `max_buffered_bytes`.
     OverCapacity,
-    /// Its msg_type or length disagrees with earlier fragments of the same message_seq.
+    /// Its msg_type, epoch or length disagrees with earlier fragments of the same message_seq.
     Inconsistent,
     /// The message already has too many separate holes (a hostile sprinkle of tiny fragments).
     TooFragmented,
@@ -70,6 +72,7 @@ const MAX_RANGES: usize = 32;
 #[derive(Debug)]
 struct Partial {
     msg_type: HandshakeType,
+    epoch: u16,
     message_seq: u16,
     body: Vec<u8>,
     /// Received byte ranges, sorted and disjoint, half-open.
@@ -157,7 +160,8 @@ impl Reassembler {
         self.buffered_bytes = self.partials.iter().map(|p| p.body.len()).sum();
     }
 
-    pub fn insert(&mut self, fragment: &HandshakeFragment<'_>) -> Inserted {
+    /// Adds a fragment that arrived in a record of `epoch`.
+    pub fn insert(&mut self, fragment: &HandshakeFragment<'_>, epoch: u16) -> Inserted {
         let h = &fragment.header;
         if h.message_seq < self.next_seq {
             return Inserted::Old;
@@ -168,10 +172,15 @@ impl Reassembler {
         if h.length > self.limits.max_message_len {
             return Inserted::Dropped(ReassemblyDrop::TooLarge);
         }
-        let index = match self.partials.iter().position(|p| p.message_seq == h.message_seq) {
+        let index = match self
+            .partials
+            .iter()
+            .position(|p| p.message_seq == h.message_seq)
+        {
             Some(i) => {
                 let p = &self.partials[i];
-                if p.msg_type != h.msg_type || p.body.len() != h.length as usize {
+                if p.msg_type != h.msg_type || p.epoch != epoch || p.body.len() != h.length as usize
+                {
                     return Inserted::Dropped(ReassemblyDrop::Inconsistent);
                 }
                 i
@@ -184,6 +193,7 @@ impl Reassembler {
                 self.buffered_bytes += length;
                 self.partials.push(Partial {
                     msg_type: h.msg_type,
+                    epoch,
                     message_seq: h.message_seq,
                     body: vec![0; length],
                     ranges: Vec::new(),
@@ -222,6 +232,7 @@ impl Reassembler {
         self.next_seq = self.next_seq.wrapping_add(1);
         Some(HandshakeMessage {
             msg_type: p.msg_type,
+            epoch: p.epoch,
             message_seq: p.message_seq,
             body: p.body,
         })
@@ -241,7 +252,7 @@ mod tests {
 
     fn feed(r: &mut Reassembler, raw: &[u8]) -> Inserted {
         let f = fragments(raw).next().unwrap().unwrap();
-        r.insert(&f)
+        r.insert(&f, 0)
     }
 
     fn body(n: usize) -> Vec<u8> {
@@ -274,7 +285,10 @@ mod tests {
         let b = body(500);
         let mut r = Reassembler::new(ReassemblyLimits::default());
         // Odd-sized pieces over the first part, even-sized over all: heavy overlap.
-        for p in pieces(HandshakeType::Certificate, 0, &b[..], 150).iter().step_by(2) {
+        for p in pieces(HandshakeType::Certificate, 0, &b[..], 150)
+            .iter()
+            .step_by(2)
+        {
             feed(&mut r, p);
         }
         assert!(r.pop().is_none());
@@ -312,15 +326,24 @@ mod tests {
             Inserted::Dropped(ReassemblyDrop::TooFarAhead)
         );
         let big = pieces(HandshakeType::Certificate, 0, &body(1001), 100);
-        assert_eq!(feed(&mut r, &big[0]), Inserted::Dropped(ReassemblyDrop::TooLarge));
+        assert_eq!(
+            feed(&mut r, &big[0]),
+            Inserted::Dropped(ReassemblyDrop::TooLarge)
+        );
         let a = pieces(HandshakeType::Certificate, 1, &body(1000), 100);
         let b = pieces(HandshakeType::Certificate, 2, &body(600), 100);
         assert_eq!(feed(&mut r, &a[0]), Inserted::Accepted);
-        assert_eq!(feed(&mut r, &b[0]), Inserted::Dropped(ReassemblyDrop::OverCapacity));
+        assert_eq!(
+            feed(&mut r, &b[0]),
+            Inserted::Dropped(ReassemblyDrop::OverCapacity)
+        );
         assert_eq!(r.buffered_bytes(), 1000);
         // Same seq, different length: inconsistent.
         let c = pieces(HandshakeType::Certificate, 1, &body(999), 100);
-        assert_eq!(feed(&mut r, &c[0]), Inserted::Dropped(ReassemblyDrop::Inconsistent));
+        assert_eq!(
+            feed(&mut r, &c[0]),
+            Inserted::Dropped(ReassemblyDrop::Inconsistent)
+        );
     }
 
     #[test]
@@ -345,7 +368,10 @@ mod tests {
     #[test]
     fn set_next_seq_discards_older() {
         let mut r = Reassembler::new(ReassemblyLimits::default());
-        feed(&mut r, &pieces(HandshakeType::ClientHello, 0, &body(50), 20)[0]);
+        feed(
+            &mut r,
+            &pieces(HandshakeType::ClientHello, 0, &body(50), 20)[0],
+        );
         assert_eq!(r.buffered_bytes(), 50);
         r.set_next_seq(1);
         assert_eq!(r.buffered_bytes(), 0);

@@ -1,0 +1,190 @@
+//! What every session shares: the sans-IO output, events, status and statistics, and the
+//! record/flight engine under the client and server state machines.
+
+pub(crate) mod engine;
+pub(crate) mod transcript;
+
+use crate::error::Error;
+
+/// Where a session stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Status {
+    Handshaking,
+    Connected,
+    /// Closed by close_notify, from either side.
+    Closed,
+    Failed(Error),
+}
+
+/// Something that happened during a call.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Event {
+    /// The handshake finished; application data may flow.
+    Connected,
+    /// The peer sent close_notify.
+    PeerClosed,
+    /// The session failed; no more data will flow.
+    Failed(Error),
+}
+
+/// Counters that show why records were dropped; every silent drop is counted here.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Stats {
+    pub datagrams_received: u64,
+    pub records_received: u64,
+    /// A datagram whose tail could not be split into records.
+    pub malformed_datagrams: u64,
+    /// Record with a bad AEAD tag (RFC 6347 §4.1.2.7: dropped silently).
+    pub dropped_bad_mac: u64,
+    /// Record already seen or older than the replay window (§4.1.2.6).
+    pub dropped_replay: u64,
+    /// Record of an epoch we cannot read (no keys yet, or an old epoch).
+    pub dropped_epoch: u64,
+    /// Record of a type or in a state where it is not allowed (e.g. application data in epoch 0).
+    pub dropped_unexpected: u64,
+    /// Malformed record contents (bad handshake fragment, bad alert, bad CCS).
+    pub dropped_malformed: u64,
+    /// Handshake fragments dropped by the reassembler (too far ahead, too large, over a cap).
+    pub dropped_fragments: u64,
+    /// Records of the next epoch held until its ChangeCipherSpec arrived.
+    pub buffered_next_epoch: u64,
+    /// Flights sent again (on timeout or when the peer repeated its flight).
+    pub retransmissions: u64,
+    pub app_records_sent: u64,
+    pub app_records_received: u64,
+}
+
+/// Datagrams to send, application data received and events from one call.
+///
+/// It borrows buffers inside the session that are reused from call to call, so handling a
+/// datagram once connected allocates nothing. Handle it before the next call on the session.
+#[derive(Debug)]
+pub struct Output<'a> {
+    outbox: &'a Outbox,
+}
+
+impl<'a> Output<'a> {
+    /// Datagrams for the peer, each to be written to the socket as it is.
+    pub fn transmits(&self) -> Chunks<'a> {
+        Chunks {
+            buf: &self.outbox.tx,
+            ends: self.outbox.tx_ends.iter(),
+            start: 0,
+        }
+    }
+
+    /// Application data received, one item per record, in order.
+    pub fn app_data(&self) -> Chunks<'a> {
+        Chunks {
+            buf: &self.outbox.rx,
+            ends: self.outbox.rx_ends.iter(),
+            start: 0,
+        }
+    }
+
+    pub fn events(&self) -> &'a [Event] {
+        &self.outbox.events
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.outbox.tx_ends.is_empty() && self.outbox.rx_ends.is_empty() && self.outbox.events.is_empty()
+    }
+}
+
+/// Iterator over the byte chunks of an [`Output`].
+#[derive(Debug, Clone)]
+pub struct Chunks<'a> {
+    buf: &'a [u8],
+    ends: core::slice::Iter<'a, usize>,
+    start: usize,
+}
+
+impl<'a> Iterator for Chunks<'a> {
+    type Item = &'a [u8];
+
+    fn next(&mut self) -> Option<&'a [u8]> {
+        let end = *self.ends.next()?;
+        let chunk = self.buf.get(self.start..end).unwrap_or_default();
+        self.start = end;
+        Some(chunk)
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.ends.size_hint()
+    }
+}
+
+impl ExactSizeIterator for Chunks<'_> {}
+
+/// Flat, reused buffers behind [`Output`].
+#[derive(Debug, Default)]
+pub(crate) struct Outbox {
+    tx: Vec<u8>,
+    tx_ends: Vec<usize>,
+    rx: Vec<u8>,
+    rx_ends: Vec<usize>,
+    events: Vec<Event>,
+    /// True once the current contents were handed out; the next call starts afresh.
+    delivered: bool,
+}
+
+impl Outbox {
+    /// Called at the start of every public call: drops what the previous call handed out,
+    /// keeps what was produced since (e.g. by a constructor) and keeps the capacity.
+    pub(crate) fn begin(&mut self) {
+        if self.delivered {
+            self.tx.clear();
+            self.tx_ends.clear();
+            self.rx.clear();
+            self.rx_ends.clear();
+            self.events.clear();
+            self.delivered = false;
+        }
+    }
+
+    pub(crate) fn output(&mut self) -> Output<'_> {
+        self.delivered = true;
+        Output { outbox: self }
+    }
+
+    /// Bytes in the datagram being filled (after the last closed one).
+    pub(crate) fn open_datagram_len(&self) -> usize {
+        self.tx.len() - self.tx_ends.last().copied().unwrap_or(0)
+    }
+
+    /// Closes the datagram being filled, if it has anything in it.
+    pub(crate) fn close_datagram(&mut self) {
+        if self.open_datagram_len() > 0 {
+            self.tx_ends.push(self.tx.len());
+        }
+    }
+
+    /// Appends a whole record to the open datagram, first closing it if the record would push
+    /// it past `mtu`.
+    pub(crate) fn push_record(&mut self, record: &[u8], mtu: usize) {
+        if self.open_datagram_len() + record.len() > mtu {
+            self.close_datagram();
+        }
+        self.tx.extend_from_slice(record);
+    }
+
+    /// The transmit buffer, for sealing a record in place at its end; the caller then calls
+    /// `close_datagram`.
+    pub(crate) fn tx_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.tx
+    }
+
+    pub(crate) fn rx_mut(&mut self) -> &mut Vec<u8> {
+        &mut self.rx
+    }
+
+    pub(crate) fn end_app_data(&mut self) {
+        self.rx_ends.push(self.rx.len());
+    }
+
+    pub(crate) fn event(&mut self, event: Event) {
+        self.events.push(event);
+    }
+}
