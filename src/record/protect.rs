@@ -444,6 +444,20 @@ mod tests {
         out
     }
 
+    /// An epoch-1 application_data record framing `fragment`, as `records` would yield it.
+    fn app_record(fragment: &[u8]) -> Record<'_> {
+        Record {
+            header: RecordHeader {
+                content_type: ContentType::ApplicationData,
+                version: ProtocolVersion::DTLS1_2,
+                epoch: 1,
+                sequence_number: 0,
+                length: fragment.len() as u16,
+            },
+            fragment,
+        }
+    }
+
     fn open_datagram(p: &RecordProtection, d: &[u8]) -> Result<Vec<u8>, ProtectError> {
         let mut it = records(d);
         let record = it.next().expect("one record frames");
@@ -681,33 +695,26 @@ mod tests {
         for alg in ALGS {
             let p = prot(alg);
             let needed = 13 + 8 + 5 + 16;
-            for available in [0, 1, 13, 21, needed - 1] {
-                let mut out = vec![0xcc; available];
-                assert_eq!(
-                    p.seal(
-                        ContentType::Alert,
-                        ProtocolVersion::DTLS1_2,
-                        1,
-                        0,
-                        b"hello",
-                        &mut out
-                    ),
-                    Err(ProtectError::OutputTooSmall { needed, available })
-                );
-                assert!(out.iter().all(|&b| b == 0xcc));
-            }
-            let mut out = vec![0xcc; needed + 3];
-            assert_eq!(
+            let seal_hello = |out: &mut [u8]| {
                 p.seal(
                     ContentType::Alert,
                     ProtocolVersion::DTLS1_2,
                     1,
                     0,
                     b"hello",
-                    &mut out
-                ),
-                Ok(needed)
-            );
+                    out,
+                )
+            };
+            for available in [0, 1, 13, 21, needed - 1] {
+                let mut out = vec![0xcc; available];
+                assert_eq!(
+                    seal_hello(&mut out),
+                    Err(ProtectError::OutputTooSmall { needed, available })
+                );
+                assert!(out.iter().all(|&b| b == 0xcc));
+            }
+            let mut out = vec![0xcc; needed + 3];
+            assert_eq!(seal_hello(&mut out), Ok(needed));
             assert_eq!(
                 out[needed..],
                 [0xcc; 3],
@@ -738,16 +745,7 @@ mod tests {
         let p = prot(AeadAlgorithm::Aes128Gcm);
         let bytes = [0u8; 24];
         for len in 0..24 {
-            let r = Record {
-                header: RecordHeader {
-                    content_type: ContentType::ApplicationData,
-                    version: ProtocolVersion::DTLS1_2,
-                    epoch: 1,
-                    sequence_number: 0,
-                    length: len as u16,
-                },
-                fragment: &bytes[..len],
-            };
+            let r = app_record(&bytes[..len]);
             assert_eq!(
                 p.open(&r, &mut [0u8; 64]),
                 Err(ProtectError::RecordTooShort),
@@ -755,16 +753,7 @@ mod tests {
             );
         }
         // Exactly nonce + tag is an empty plaintext: it frames, and fails only on the tag.
-        let r = Record {
-            header: RecordHeader {
-                content_type: ContentType::ApplicationData,
-                version: ProtocolVersion::DTLS1_2,
-                epoch: 1,
-                sequence_number: 0,
-                length: 24,
-            },
-            fragment: &bytes,
-        };
+        let r = app_record(&bytes);
         assert_eq!(p.open(&r, &mut []), Err(ProtectError::Authentication));
     }
 
@@ -808,16 +797,7 @@ mod tests {
 
         // A received fragment that would decrypt to over 2^14 bytes is refused before decrypting.
         let frag = vec![0u8; 8 + MAX_PLAINTEXT_LEN + 1 + 16];
-        let r = Record {
-            header: RecordHeader {
-                content_type: ContentType::ApplicationData,
-                version: ProtocolVersion::DTLS1_2,
-                epoch: 1,
-                sequence_number: 0,
-                length: frag.len() as u16,
-            },
-            fragment: &frag,
-        };
+        let r = app_record(&frag);
         assert_eq!(p.open(&r, &mut out), Err(ProtectError::PlaintextTooLong));
     }
 
