@@ -8,4 +8,5 @@
 pub mod codec;
 pub mod cookie;
 pub mod handshake;
+pub mod record;
 pub mod rng;
