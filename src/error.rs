@@ -18,6 +18,8 @@ pub enum Error {
     UnexpectedMessage { expected: &'static str, received: String },
     /// A field has a value the protocol forbids (wrong version echo, a suite we did not offer...).
     IllegalParameter(&'static str),
+    /// The peer answered with an extension we did not offer (RFC 5246 §7.4.1.4).
+    UnsolicitedExtension(u16),
     /// The peer does not speak DTLS 1.2.
     ProtocolVersion { offered: u16 },
     /// No cipher suite in common; lists what the peer offered.
@@ -63,6 +65,7 @@ impl Error {
             Self::UnexpectedMessage { .. } => A::UnexpectedMessage,
             Self::IllegalParameter(_) | Self::InvalidKeyShare => A::IllegalParameter,
             Self::ProtocolVersion { .. } => A::ProtocolVersion,
+            Self::UnsolicitedExtension(_) => A::UnsupportedExtension,
             Self::NoCommonCipherSuite { .. }
             | Self::NoCommonGroup
             | Self::ExtendedMasterSecretRequired
@@ -106,6 +109,10 @@ impl fmt::Display for Error {
                 "peer sent {received} where {expected} was expected (a broken or hostile peer)"
             ),
             Self::IllegalParameter(what) => write!(f, "peer sent an illegal value: {what}"),
+            Self::UnsolicitedExtension(t) => write!(
+                f,
+                "peer answered with extension {t:#06x}, which we did not offer (a broken peer)"
+            ),
             Self::ProtocolVersion { offered } => write!(
                 f,
                 "peer offered protocol version {offered:#06x}; only DTLS 1.2 (0xfefd) is supported"

@@ -154,7 +154,7 @@ impl Engine {
 
     /// Authenticates and opens one record. Handshake fragments go into the reassembler,
     /// application data (only once `app_data_open`) into the output; every drop is counted.
-    pub(crate) fn open_record(&mut self, record: &Record<'_>, raw: &[u8]) -> Opened {
+    pub(crate) fn open_record(&mut self, record: &Record<'_>) -> Opened {
         self.stats.records_received += 1;
         let h = &record.header;
         let epoch = h.epoch;
@@ -169,7 +169,10 @@ impl Engine {
                 && self.read_epoch == 0
                 && self.next_epoch_records.len() < self.max_buffered_next_epoch
             {
-                self.next_epoch_records.push(raw.to_vec());
+                let mut raw = Vec::with_capacity(RECORD_HEADER_LEN + record.fragment.len());
+                raw.extend_from_slice(&h.encode());
+                raw.extend_from_slice(record.fragment);
+                self.next_epoch_records.push(raw);
                 self.stats.buffered_next_epoch += 1;
             } else {
                 self.stats.dropped_epoch += 1;

@@ -1,6 +1,7 @@
 //! What every session shares: the sans-IO output, events, status and statistics, and the
 //! record/flight engine under the client and server state machines.
 
+pub(crate) mod conn;
 pub(crate) mod engine;
 pub(crate) mod transcript;
 
@@ -144,6 +145,12 @@ impl Outbox {
         }
     }
 
+    /// Keeps the current contents for the next call (used when a session is driven
+    /// internally, e.g. by the front door, before its owner sees it).
+    pub(crate) fn keep(&mut self) {
+        self.delivered = false;
+    }
+
     pub(crate) fn output(&mut self) -> Output<'_> {
         self.delivered = true;
         Output { outbox: self }
@@ -186,5 +193,57 @@ impl Outbox {
 
     pub(crate) fn event(&mut self, event: Event) {
         self.events.push(event);
+    }
+}
+
+/// The record protection algorithm of a suite's bulk cipher.
+pub(crate) fn aead_of(suite: &crate::suite::SuiteInfo) -> crate::record::protect::AeadAlgorithm {
+    use crate::record::protect::AeadAlgorithm;
+    use crate::suite::BulkCipher;
+    match suite.cipher {
+        BulkCipher::Aes128Gcm => AeadAlgorithm::Aes128Gcm,
+        BulkCipher::Aes256Gcm => AeadAlgorithm::Aes256Gcm,
+    }
+}
+
+/// Record protection for both directions from the master secret (RFC 5246 §6.3):
+/// `(client_write, server_write)`.
+pub(crate) fn record_keys(
+    suite: &crate::suite::SuiteInfo,
+    master_secret: &crate::suite::prf::MasterSecret,
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+) -> Result<
+    (
+        crate::record::protect::RecordProtection,
+        crate::record::protect::RecordProtection,
+    ),
+    Error,
+> {
+    use crate::record::protect::RecordProtection;
+    let keys = crate::suite::prf::key_block(suite, master_secret, client_random, server_random);
+    let aead = aead_of(suite);
+    let client = RecordProtection::new(aead, keys.client_write_key(), keys.client_write_iv())
+        .map_err(|_| Error::Internal("client write key has the wrong length"))?;
+    let server = RecordProtection::new(aead, keys.server_write_key(), keys.server_write_iv())
+        .map_err(|_| Error::Internal("server write key has the wrong length"))?;
+    Ok((client, server))
+}
+
+/// The master secret from the premaster secret: extended (RFC 7627 §4, session hash over the
+/// transcript through ClientKeyExchange) or classic (RFC 5246 §8.1).
+pub(crate) fn derive_master_secret(
+    suite: &crate::suite::SuiteInfo,
+    pms: &crate::suite::prf::PreMasterSecret,
+    extended: bool,
+    transcript: &transcript::Transcript,
+    client_random: &[u8; 32],
+    server_random: &[u8; 32],
+) -> crate::suite::prf::MasterSecret {
+    use crate::suite::prf;
+    if extended {
+        prf::extended_master_secret(suite.hash, pms, transcript.hash(suite.hash).as_ref())
+    } else {
+        prf::master_secret(suite.hash, pms, client_random, server_random)
     }
 }

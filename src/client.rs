@@ -1,0 +1,631 @@
+//! `ClientSession`: the client side of a DTLS 1.2 handshake (RFC 6347 §4.2; RFC 5246 §7.3),
+//! ECDHE_ECDSA with AES-GCM, as a sans-IO object.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use subtle::ConstantTimeEq;
+
+use crate::cert::{CertificateDer, PeerPublicKey, ServerName, UnixTime};
+use crate::config::ClientConfig;
+use crate::error::Error;
+use crate::handshake::extension::{Extension, ExtensionType, Extensions};
+use crate::handshake::message::{
+    Certificate, CertificateRequest, CertificateVerify, ClientHello, ClientKeyExchange,
+    DigitallySigned, Finished, HelloVerifyRequest, ServerHello, ServerKeyExchange,
+};
+use crate::handshake::reassembly::HandshakeMessage;
+use crate::handshake::HandshakeType;
+use crate::record::ProtocolVersion;
+use crate::rng::CryptoRngAdapter;
+use crate::session::conn::{Conn, Handshaker};
+use crate::session::engine::{Engine, FlightItem};
+use crate::session::transcript::Transcript;
+use crate::session::{Output, Stats, Status};
+use crate::suite::ecdhe::EcdheKeyPair;
+use crate::suite::prf::{self, MasterSecret};
+use crate::suite::{self, CipherSuite, NamedGroup, SignatureScheme, SuiteInfo};
+
+/// HelloVerifyRequests a client follows before it gives up on a server that keeps asking.
+const MAX_HELLO_VERIFY_REQUESTS: u8 = 4;
+
+/// Signature schemes we can verify, in the order we offer them.
+const OFFERED_SCHEMES: [SignatureScheme; 2] = [
+    SignatureScheme::EcdsaSecp256r1Sha256,
+    SignatureScheme::EcdsaSecp384r1Sha384,
+];
+
+#[derive(Debug)]
+enum State {
+    ExpectHelloVerifyOrServerHello,
+    ExpectServerHello,
+    ExpectCertificate,
+    ExpectServerKeyExchange { peer_key: PeerPublicKey },
+    ExpectCertificateRequestOrDone { peer_key: PeerPublicKey, server_public: Vec<u8> },
+    ExpectServerHelloDone { server_public: Vec<u8>, request: CertificateRequest },
+    ExpectChangeCipherSpec,
+    ExpectFinished,
+    Connected,
+    /// Placeholder while a message is handled; an error ends the session in this state.
+    Failed,
+}
+
+#[derive(Debug)]
+pub(crate) struct ClientHandshake {
+    config: Arc<ClientConfig>,
+    state: State,
+    random: [u8; 32],
+    server_random: [u8; 32],
+    hello: ClientHello,
+    hello_verify_requests: u8,
+    transcript: Transcript,
+    suite: Option<&'static SuiteInfo>,
+    extended_master_secret: bool,
+    master_secret: Option<MasterSecret>,
+    peer_certificates: Vec<CertificateDer>,
+}
+
+/// The client side of one DTLS association.
+///
+/// ```no_run
+/// use std::time::Instant;
+/// use puredtls::{ClientConfig, ClientSession};
+/// # fn socket_send(_: &[u8]) {}
+/// let config = std::sync::Arc::new(ClientConfig::dangerous_accept_any_certificate());
+/// let mut client = ClientSession::new(config, Instant::now()).unwrap();
+/// for datagram in client.poll_output().transmits() {
+///     socket_send(datagram); // the first ClientHello
+/// }
+/// ```
+#[derive(Debug)]
+pub struct ClientSession {
+    conn: Conn<ClientHandshake>,
+}
+
+impl ClientSession {
+    /// Starts a handshake: the first ClientHello is ready in [`ClientSession::poll_output`].
+    pub fn new(config: Arc<ClientConfig>, now: Instant) -> Result<Self, Error> {
+        config.validate()?;
+        let mut engine = Engine::new(&config.common);
+        engine.start_handshake_clock(now);
+        let mut random = [0u8; 32];
+        engine.fill_random(&mut random);
+        let hello = client_hello(&config, random);
+        let mut hs = ClientHandshake {
+            config,
+            state: State::ExpectHelloVerifyOrServerHello,
+            random,
+            server_random: [0; 32],
+            hello,
+            hello_verify_requests: 0,
+            transcript: Transcript::default(),
+            suite: None,
+            extended_master_secret: false,
+            master_secret: None,
+            peer_certificates: Vec::new(),
+        };
+        hs.send_client_hello(&mut engine, now)?;
+        Ok(Self {
+            conn: Conn::new(engine, hs),
+        })
+    }
+
+    /// Feeds one datagram from the server.
+    pub fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) -> Output<'_> {
+        self.conn.handle_datagram(now, datagram)
+    }
+
+    /// Runs retransmission and handshake timers; call when [`poll_timeout`](Self::poll_timeout) passes.
+    pub fn handle_timeout(&mut self, now: Instant) -> Output<'_> {
+        self.conn.handle_timeout(now)
+    }
+
+    /// The next instant at which `handle_timeout` has work, if any.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.conn.poll_timeout()
+    }
+
+    /// Encrypts `data` as one application-data datagram.
+    pub fn send(&mut self, data: &[u8]) -> Result<Output<'_>, Error> {
+        self.conn.send(data)
+    }
+
+    /// Sends close_notify; no more data can be sent.
+    pub fn close(&mut self) -> Output<'_> {
+        self.conn.close()
+    }
+
+    /// What the session produced outside a call that returned it (the first ClientHello).
+    pub fn poll_output(&mut self) -> Output<'_> {
+        self.conn.pending_output()
+    }
+
+    pub fn status(&self) -> &Status {
+        &self.conn.status
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.conn.engine.stats
+    }
+
+    /// The negotiated cipher suite, once the ServerHello arrived.
+    pub fn cipher_suite(&self) -> Option<CipherSuite> {
+        self.conn.hs.suite.map(|s| s.suite)
+    }
+
+    /// The server's certificate chain, leaf first, once received.
+    pub fn peer_certificates(&self) -> &[CertificateDer] {
+        &self.conn.hs.peer_certificates
+    }
+
+    /// Largest `send` payload at the configured MTU.
+    pub fn max_payload(&self) -> usize {
+        self.conn.engine.max_app_payload()
+    }
+
+    /// RFC 5705 keying material exporter; only once connected.
+    pub fn export_keying_material(
+        &self,
+        label: &[u8],
+        context: Option<&[u8]>,
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        let hs = &self.conn.hs;
+        match (&self.conn.status, hs.suite, &hs.master_secret) {
+            (Status::Connected, Some(suite), Some(ms)) => prf::export_keying_material(
+                suite.hash,
+                ms,
+                label,
+                &hs.random,
+                &hs.server_random,
+                context,
+                out,
+            )
+            .map_err(|e| Error::Config(e.to_string())),
+            _ => Err(Error::NotConnected),
+        }
+    }
+}
+
+fn client_hello(config: &ClientConfig, random: [u8; 32]) -> ClientHello {
+    let mut extensions = Extensions::default();
+    if let Some(name) = &config.server_name {
+        // RFC 6066 §3: literal IP addresses are not sent as server_name.
+        if name.parse::<std::net::IpAddr>().is_err() {
+            extensions.push(Extension::ServerName(name.clone()));
+        }
+    }
+    extensions.push(Extension::SupportedGroups(vec![NamedGroup::Secp256r1]));
+    extensions.push(Extension::EcPointFormats(vec![0]));
+    extensions.push(Extension::SignatureAlgorithms(OFFERED_SCHEMES.to_vec()));
+    extensions.push(Extension::ExtendedMasterSecret);
+    extensions.push(Extension::RenegotiationInfo(Vec::new()));
+    ClientHello {
+        client_version: ProtocolVersion::DTLS1_2,
+        random,
+        session_id: Vec::new(),
+        cookie: Vec::new(),
+        cipher_suites: config
+            .common
+            .cipher_suites
+            .iter()
+            .copied()
+            .filter(|s| suite::lookup(*s).is_some())
+            .collect(),
+        compression_methods: vec![0],
+        extensions,
+    }
+}
+
+impl ClientHandshake {
+    fn send_client_hello(&mut self, engine: &mut Engine, now: Instant) -> Result<(), Error> {
+        let mut body = Vec::new();
+        self.hello.encode(&mut body);
+        let message_seq = engine.next_message_seq();
+        self.transcript.reset();
+        self.transcript.add(HandshakeType::ClientHello, message_seq, &body);
+        engine.send_flight(
+            now,
+            vec![FlightItem::Handshake {
+                msg_type: HandshakeType::ClientHello,
+                message_seq,
+                epoch: 0,
+                body,
+            }],
+            true,
+        )
+    }
+
+    fn suite(&self) -> Result<&'static SuiteInfo, Error> {
+        self.suite.ok_or(Error::Internal("suite not negotiated"))
+    }
+
+    fn on_hello_verify_request(
+        &mut self,
+        engine: &mut Engine,
+        now: Instant,
+        body: &[u8],
+    ) -> Result<(), Error> {
+        let hvr = HelloVerifyRequest::decode(body)
+            .map_err(|e| Error::decode("HelloVerifyRequest", e))?;
+        self.hello_verify_requests += 1;
+        if self.hello_verify_requests > MAX_HELLO_VERIFY_REQUESTS {
+            return Err(Error::unexpected("ServerHello", "another HelloVerifyRequest"));
+        }
+        // RFC 6347 §4.2.1: the HelloVerifyRequest version says nothing about the final version,
+        // so it is not checked; the same ClientHello goes out again with the cookie.
+        self.hello.cookie = hvr.cookie;
+        engine.flight_acknowledged();
+        self.state = State::ExpectHelloVerifyOrServerHello;
+        self.send_client_hello(engine, now)
+    }
+
+    fn on_server_hello(&mut self, engine: &mut Engine, message: &HandshakeMessage) -> Result<(), Error> {
+        let sh = ServerHello::decode(&message.body).map_err(|e| Error::decode("ServerHello", e))?;
+        engine.flight_acknowledged();
+        if sh.server_version != ProtocolVersion::DTLS1_2 {
+            return Err(Error::ProtocolVersion {
+                offered: sh.server_version.0,
+            });
+        }
+        if !self.hello.cipher_suites.contains(&sh.cipher_suite) {
+            return Err(Error::IllegalParameter("server chose a cipher suite we did not offer"));
+        }
+        let suite = suite::lookup(sh.cipher_suite)
+            .ok_or(Error::IllegalParameter("server chose a cipher suite we did not offer"))?;
+        if sh.compression_method != 0 {
+            return Err(Error::IllegalParameter("server chose a compression method"));
+        }
+        for ext in &sh.extensions.0 {
+            let allowed = matches!(
+                ext,
+                Extension::ServerName(_)
+                    | Extension::EcPointFormats(_)
+                    | Extension::ExtendedMasterSecret
+                    | Extension::RenegotiationInfo(_)
+            ) || matches!(ext, Extension::Unknown { extension_type: ExtensionType::ServerName, .. });
+            if !allowed {
+                return Err(Error::UnsolicitedExtension(extension_code(ext)));
+            }
+        }
+        // RFC 5746 §3.4: in an initial handshake the server's renegotiated_connection is empty.
+        if let Some(ri) = sh.extensions.renegotiation_info() {
+            if !ri.is_empty() {
+                return Err(Error::SecureRenegotiationFailed);
+            }
+        }
+        if let Some(formats) = sh.extensions.ec_point_formats() {
+            if !formats.contains(&0) {
+                return Err(Error::IllegalParameter("server does not accept uncompressed points"));
+            }
+        }
+        self.extended_master_secret = sh.extensions.has_extended_master_secret();
+        if !self.extended_master_secret && self.config.common.require_extended_master_secret {
+            return Err(Error::ExtendedMasterSecretRequired);
+        }
+        self.server_random = sh.random;
+        self.suite = Some(suite);
+        self.transcript
+            .add(message.msg_type, message.message_seq, &message.body);
+        self.state = State::ExpectCertificate;
+        Ok(())
+    }
+
+    fn on_certificate(&mut self, message: &HandshakeMessage) -> Result<PeerPublicKey, Error> {
+        let certificate =
+            Certificate::decode(&message.body).map_err(|e| Error::decode("Certificate", e))?;
+        let chain: Vec<CertificateDer> = certificate
+            .certificate_list
+            .into_iter()
+            .map(CertificateDer)
+            .collect();
+        let name = match &self.config.server_name {
+            Some(n) => Some(
+                ServerName::parse(n)
+                    .map_err(|_| Error::Config(format!("server_name {n:?} is not a DNS name or IP address")))?,
+            ),
+            None => None,
+        };
+        let now = UnixTime(self.config.verification_time.unwrap_or_else(system_unix_time));
+        let key = self.config.verification.verify(&chain, name.as_ref(), now)?;
+        self.peer_certificates = chain;
+        self.transcript
+            .add(message.msg_type, message.message_seq, &message.body);
+        Ok(key)
+    }
+
+    fn on_server_key_exchange(
+        &mut self,
+        peer_key: &PeerPublicKey,
+        message: &HandshakeMessage,
+    ) -> Result<Vec<u8>, Error> {
+        let ske = ServerKeyExchange::decode(&message.body)
+            .map_err(|e| Error::decode("ServerKeyExchange", e))?;
+        if ske.params.named_group != NamedGroup::Secp256r1 {
+            return Err(Error::IllegalParameter("server chose a curve we did not offer"));
+        }
+        if !OFFERED_SCHEMES.contains(&ske.signature.scheme) {
+            return Err(Error::IllegalParameter(
+                "server signed with a signature scheme we did not offer",
+            ));
+        }
+        // RFC 8422 §5.4: the signature covers client_random + server_random + ServerECDHParams.
+        let mut signed = Vec::with_capacity(64 + 4 + ske.params.public_key.len());
+        signed.extend_from_slice(&self.random);
+        signed.extend_from_slice(&self.server_random);
+        ske.params.encode(&mut signed);
+        peer_key
+            .verify(
+                u16::from(ske.signature.scheme),
+                &signed,
+                &ske.signature.signature,
+            )
+            .map_err(|_| Error::BadSignature)?;
+        self.transcript
+            .add(message.msg_type, message.message_seq, &message.body);
+        Ok(ske.params.public_key)
+    }
+
+    /// ServerHelloDone: our key exchange, optional certificate, ChangeCipherSpec and Finished.
+    fn send_client_flight(
+        &mut self,
+        engine: &mut Engine,
+        now: Instant,
+        server_public: &[u8],
+        request: Option<&CertificateRequest>,
+    ) -> Result<(), Error> {
+        let suite = self.suite()?;
+        let mut flight = Vec::new();
+        let mut add = |hs: &mut Self, engine: &mut Engine, msg_type: HandshakeType, body: Vec<u8>, epoch: u16| {
+            let message_seq = engine.next_message_seq();
+            hs.transcript.add(msg_type, message_seq, &body);
+            flight.push(FlightItem::Handshake {
+                msg_type,
+                message_seq,
+                epoch,
+                body,
+            });
+        };
+
+        // RFC 5246 §7.4.6: a client asked for a certificate sends one, possibly empty.
+        let signer = match (request, &self.config.client_certificate) {
+            (Some(req), Some((chain, key)))
+                if req
+                    .supported_signature_algorithms
+                    .contains(&SignatureScheme::EcdsaSecp256r1Sha256) =>
+            {
+                let mut body = Vec::new();
+                Certificate {
+                    certificate_list: chain.iter().map(|c| c.0.clone()).collect(),
+                }
+                .encode(&mut body);
+                add(self, engine, HandshakeType::Certificate, body, 0);
+                Some(Arc::clone(key))
+            }
+            (Some(_), _) => {
+                let mut body = Vec::new();
+                Certificate {
+                    certificate_list: Vec::new(),
+                }
+                .encode(&mut body);
+                add(self, engine, HandshakeType::Certificate, body, 0);
+                None
+            }
+            (None, _) => None,
+        };
+
+        let key_pair = EcdheKeyPair::generate(&mut CryptoRngAdapter(engine.random.as_ref()));
+        let mut body = Vec::new();
+        ClientKeyExchange {
+            public_key: key_pair.public_key().to_vec(),
+        }
+        .encode(&mut body);
+        let pms = key_pair
+            .agree(server_public)
+            .map_err(|_| Error::InvalidKeyShare)?;
+        add(self, engine, HandshakeType::ClientKeyExchange, body, 0);
+
+        // RFC 7627 §4: the session hash covers the transcript up to and including the
+        // ClientKeyExchange.
+        let master_secret = crate::session::derive_master_secret(
+            suite,
+            &pms,
+            self.extended_master_secret,
+            &self.transcript,
+            &self.random,
+            &self.server_random,
+        );
+        drop(pms);
+
+        if let Some(key) = signer {
+            let signature = key.sign_sha256(self.transcript.bytes());
+            let mut body = Vec::new();
+            CertificateVerify {
+                signature: DigitallySigned {
+                    scheme: SignatureScheme::EcdsaSecp256r1Sha256,
+                    signature,
+                },
+            }
+            .encode(&mut body);
+            add(self, engine, HandshakeType::CertificateVerify, body, 0);
+        }
+
+        let (write, read) =
+            crate::session::record_keys(suite, &master_secret, &self.random, &self.server_random)?;
+
+        let verify_data = prf::finished_verify_data(
+            suite.hash,
+            &master_secret,
+            true,
+            self.transcript.hash(suite.hash).as_ref(),
+        );
+        let mut body = Vec::new();
+        Finished { verify_data }.encode(&mut body);
+        flight.push(FlightItem::ChangeCipherSpec);
+        engine.set_write_protection(write);
+        engine.set_pending_read(read);
+        add(self, engine, HandshakeType::Finished, body, 1);
+        self.master_secret = Some(master_secret);
+        self.state = State::ExpectChangeCipherSpec;
+        engine.send_flight(now, flight, true)
+    }
+
+    fn on_server_finished(&mut self, message: &HandshakeMessage) -> Result<(), Error> {
+        if message.epoch != 1 {
+            return Err(Error::unexpected("an encrypted Finished", "a plaintext Finished"));
+        }
+        let suite = self.suite()?;
+        let finished =
+            Finished::decode(&message.body).map_err(|e| Error::decode("Finished", e))?;
+        let ms = self
+            .master_secret
+            .as_ref()
+            .ok_or(Error::Internal("no master secret"))?;
+        let expected = prf::finished_verify_data(
+            suite.hash,
+            ms,
+            false,
+            self.transcript.hash(suite.hash).as_ref(),
+        );
+        if !bool::from(expected.ct_eq(&finished.verify_data)) {
+            return Err(Error::BadFinished);
+        }
+        self.transcript.clear();
+        self.state = State::Connected;
+        Ok(())
+    }
+}
+
+impl Handshaker for ClientHandshake {
+    fn handle_message(
+        &mut self,
+        engine: &mut Engine,
+        now: Instant,
+        message: HandshakeMessage,
+    ) -> Result<(), Error> {
+        use HandshakeType as T;
+        if message.epoch != 0 && message.msg_type != T::Finished {
+            return Err(Error::unexpected("a plaintext handshake message", "an encrypted one"));
+        }
+        let state = core::mem::replace(&mut self.state, State::Failed);
+        match (state, message.msg_type) {
+            (State::ExpectHelloVerifyOrServerHello, T::HelloVerifyRequest) => {
+                self.on_hello_verify_request(engine, now, &message.body)
+            }
+            (State::ExpectHelloVerifyOrServerHello | State::ExpectServerHello, T::ServerHello) => {
+                self.on_server_hello(engine, &message)
+            }
+            (State::ExpectCertificate, T::Certificate) => {
+                let peer_key = self.on_certificate(&message)?;
+                self.state = State::ExpectServerKeyExchange { peer_key };
+                Ok(())
+            }
+            (State::ExpectServerKeyExchange { peer_key }, T::ServerKeyExchange) => {
+                let server_public = self.on_server_key_exchange(&peer_key, &message)?;
+                self.state = State::ExpectCertificateRequestOrDone {
+                    peer_key,
+                    server_public,
+                };
+                Ok(())
+            }
+            (State::ExpectCertificateRequestOrDone { server_public, .. }, T::CertificateRequest) => {
+                let request = CertificateRequest::decode(&message.body)
+                    .map_err(|e| Error::decode("CertificateRequest", e))?;
+                self.transcript
+                    .add(message.msg_type, message.message_seq, &message.body);
+                self.state = State::ExpectServerHelloDone {
+                    server_public,
+                    request,
+                };
+                Ok(())
+            }
+            (State::ExpectCertificateRequestOrDone { server_public, .. }, T::ServerHelloDone) => {
+                check_empty(&message)?;
+                self.transcript
+                    .add(message.msg_type, message.message_seq, &message.body);
+                self.send_client_flight(engine, now, &server_public, None)
+            }
+            (
+                State::ExpectServerHelloDone {
+                    server_public,
+                    request,
+                },
+                T::ServerHelloDone,
+            ) => {
+                check_empty(&message)?;
+                self.transcript
+                    .add(message.msg_type, message.message_seq, &message.body);
+                self.send_client_flight(engine, now, &server_public, Some(&request))
+            }
+            (State::ExpectFinished, T::Finished) => self.on_server_finished(&message),
+            // Servers may send a ticket even though we never ask; it is in the transcript.
+            (state @ State::ExpectFinished, T::NewSessionTicket)
+            | (state @ State::ExpectChangeCipherSpec, T::NewSessionTicket) => {
+                self.transcript
+                    .add(message.msg_type, message.message_seq, &message.body);
+                self.state = state;
+                Ok(())
+            }
+            (state, other) => Err(Error::unexpected(state.expected(), other)),
+        }
+    }
+
+    fn handle_change_cipher_spec(&mut self, engine: &mut Engine) -> bool {
+        if matches!(self.state, State::ExpectChangeCipherSpec) && engine.has_pending_read() {
+            self.state = State::ExpectFinished;
+            true
+        } else {
+            false
+        }
+    }
+
+    fn is_connected(&self) -> bool {
+        matches!(self.state, State::Connected)
+    }
+}
+
+impl State {
+    fn expected(&self) -> &'static str {
+        match self {
+            Self::ExpectHelloVerifyOrServerHello => "HelloVerifyRequest or ServerHello",
+            Self::ExpectServerHello => "ServerHello",
+            Self::ExpectCertificate => "Certificate",
+            Self::ExpectServerKeyExchange { .. } => "ServerKeyExchange",
+            Self::ExpectCertificateRequestOrDone { .. } => "CertificateRequest or ServerHelloDone",
+            Self::ExpectServerHelloDone { .. } => "ServerHelloDone",
+            Self::ExpectChangeCipherSpec => "ChangeCipherSpec",
+            Self::ExpectFinished => "Finished",
+            Self::Connected => "no handshake message (connected)",
+            Self::Failed => "nothing (the handshake failed)",
+        }
+    }
+}
+
+fn check_empty(message: &HandshakeMessage) -> Result<(), Error> {
+    if message.body.is_empty() {
+        Ok(())
+    } else {
+        Err(Error::decode("ServerHelloDone", "body is not empty"))
+    }
+}
+
+fn extension_code(ext: &Extension) -> u16 {
+    let t = match ext {
+        Extension::ServerName(_) => ExtensionType::ServerName,
+        Extension::SupportedGroups(_) => ExtensionType::SupportedGroups,
+        Extension::EcPointFormats(_) => ExtensionType::EcPointFormats,
+        Extension::SignatureAlgorithms(_) => ExtensionType::SignatureAlgorithms,
+        Extension::ExtendedMasterSecret => ExtensionType::ExtendedMasterSecret,
+        Extension::RenegotiationInfo(_) => ExtensionType::RenegotiationInfo,
+        Extension::Unknown { extension_type, .. } => *extension_type,
+    };
+    u16::from(t)
+}
+
+/// Wall-clock time for certificate validity when the config gives none.
+fn system_unix_time() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}

@@ -1,0 +1,279 @@
+//! `Endpoint`: the front door plus a table of sessions keyed by peer address, so a server with
+//! one UDP socket drives everything through one sans-IO object.
+
+use core::net::SocketAddr;
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Instant;
+
+use crate::config::ServerConfig;
+use crate::error::Error;
+use crate::handshake::message::ClientHello;
+use crate::server::{client_hello_start, Accept, FrontDoorStats, Server, ServerSession};
+use crate::session::{Event, Output, Status};
+
+/// A datagram to send to `peer`; its bytes are [`EndpointOutput::datagram`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Transmit {
+    pub peer: SocketAddr,
+    start: usize,
+    end: usize,
+}
+
+/// What happened to which peer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum EndpointEvent {
+    /// A ClientHello with a valid cookie created a session.
+    Accepted(SocketAddr),
+    /// A session event (connected, peer closed, failed).
+    Session(SocketAddr, Event),
+    /// A session was dropped after `idle_timeout` without traffic.
+    Expired(SocketAddr),
+    /// A new handshake from the same address replaced a live session (RFC 6347 §4.2.8).
+    Replaced(SocketAddr),
+    /// A valid ClientHello was refused because the table is full (`max_sessions`).
+    Refused(SocketAddr),
+}
+
+/// Output of one [`Endpoint`] call.
+#[derive(Debug)]
+pub struct EndpointOutput<'a> {
+    out: &'a Collected,
+}
+
+impl<'a> EndpointOutput<'a> {
+    pub fn transmits(&self) -> &'a [Transmit] {
+        &self.out.transmits
+    }
+
+    /// The bytes of a transmit.
+    pub fn datagram(&self, t: &Transmit) -> &'a [u8] {
+        self.out.tx.get(t.start..t.end).unwrap_or_default()
+    }
+
+    /// Application data received: `(peer, bytes)` per record, in order.
+    pub fn app_data(&self) -> impl Iterator<Item = (SocketAddr, &'a [u8])> + 'a {
+        let out = self.out;
+        out.rx
+            .iter()
+            .map(move |(peer, s, e)| (*peer, out.rx_buf.get(*s..*e).unwrap_or_default()))
+    }
+
+    pub fn events(&self) -> &'a [EndpointEvent] {
+        &self.out.events
+    }
+}
+
+#[derive(Debug, Default)]
+struct Collected {
+    tx: Vec<u8>,
+    transmits: Vec<Transmit>,
+    rx_buf: Vec<u8>,
+    rx: Vec<(SocketAddr, usize, usize)>,
+    events: Vec<EndpointEvent>,
+}
+
+impl Collected {
+    fn clear(&mut self) {
+        self.tx.clear();
+        self.transmits.clear();
+        self.rx_buf.clear();
+        self.rx.clear();
+        self.events.clear();
+    }
+
+    fn datagram(&mut self, peer: SocketAddr, bytes: &[u8]) {
+        let start = self.tx.len();
+        self.tx.extend_from_slice(bytes);
+        self.transmits.push(Transmit {
+            peer,
+            start,
+            end: self.tx.len(),
+        });
+    }
+
+    fn take(&mut self, peer: SocketAddr, output: &Output<'_>) {
+        for d in output.transmits() {
+            self.datagram(peer, d);
+        }
+        for a in output.app_data() {
+            let start = self.rx_buf.len();
+            self.rx_buf.extend_from_slice(a);
+            self.rx.push((peer, start, self.rx_buf.len()));
+        }
+        for e in output.events() {
+            self.events.push(EndpointEvent::Session(peer, e.clone()));
+        }
+    }
+}
+
+#[derive(Debug)]
+struct Entry {
+    session: Box<ServerSession>,
+    last_seen: Instant,
+}
+
+/// The front door and every live session, keyed by peer address.
+#[derive(Debug)]
+pub struct Endpoint {
+    front: Server,
+    sessions: HashMap<SocketAddr, Entry>,
+    out: Collected,
+}
+
+impl Endpoint {
+    pub fn new(config: Arc<ServerConfig>) -> Result<Self, Error> {
+        Ok(Self {
+            front: Server::new(config)?,
+            sessions: HashMap::new(),
+            out: Collected::default(),
+        })
+    }
+
+    pub fn front_door_stats(&self) -> FrontDoorStats {
+        self.front.stats()
+    }
+
+    pub fn session(&self, peer: &SocketAddr) -> Option<&ServerSession> {
+        self.sessions.get(peer).map(|e| &*e.session)
+    }
+
+    pub fn session_mut(&mut self, peer: &SocketAddr) -> Option<&mut ServerSession> {
+        self.sessions.get_mut(peer).map(|e| &mut *e.session)
+    }
+
+    pub fn peers(&self) -> impl Iterator<Item = &SocketAddr> {
+        self.sessions.keys()
+    }
+
+    pub fn len(&self) -> usize {
+        self.sessions.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.sessions.is_empty()
+    }
+
+    /// Handles a datagram from `peer`.
+    pub fn handle_datagram(
+        &mut self,
+        now: Instant,
+        peer: SocketAddr,
+        datagram: &[u8],
+    ) -> EndpointOutput<'_> {
+        self.out.clear();
+        let route_to_session = match self.sessions.get(&peer) {
+            None => false,
+            // An epoch-0 ClientHello for a live session is either its own ClientHello again
+            // (same random: a retransmission) or a new handshake from the same address, which
+            // goes through the front door and so cannot disturb the session without a valid
+            // cookie (RFC 6347 §4.2.8).
+            Some(entry) => match client_hello_start(datagram)
+                .and_then(|s| ClientHello::decode_prefix(s.fragment.body).ok())
+            {
+                Some(prefix) => prefix.random == entry.session.client_random(),
+                None => true,
+            },
+        };
+        if route_to_session {
+            if let Some(entry) = self.sessions.get_mut(&peer) {
+                entry.last_seen = now;
+                let output = entry.session.handle_datagram(now, datagram);
+                self.out.take(peer, &output);
+            }
+        } else {
+            self.accept(now, peer, datagram);
+        }
+        self.reap(peer);
+        EndpointOutput { out: &self.out }
+    }
+
+    fn accept(&mut self, now: Instant, peer: SocketAddr, datagram: &[u8]) {
+        let full = self.sessions.len() >= self.front.config().max_sessions
+            && !self.sessions.contains_key(&peer);
+        match self.front.accept(now, peer, datagram) {
+            Accept::HelloVerifyRequest(hvr) => self.out.datagram(peer, hvr),
+            Accept::NewSession(_) if full => self.out.events.push(EndpointEvent::Refused(peer)),
+            Accept::NewSession(mut session) => {
+                let output = session.poll_output();
+                self.out.take(peer, &output);
+                if self.sessions.contains_key(&peer) {
+                    self.out.events.push(EndpointEvent::Replaced(peer));
+                }
+                self.out.events.push(EndpointEvent::Accepted(peer));
+                self.sessions.insert(
+                    peer,
+                    Entry {
+                        session,
+                        last_seen: now,
+                    },
+                );
+            }
+            Accept::Ignored(_) => {}
+        }
+    }
+
+    /// Removes a session that has closed or failed (after its last output was collected).
+    fn reap(&mut self, peer: SocketAddr) {
+        if let Some(entry) = self.sessions.get(&peer) {
+            if matches!(entry.session.status(), Status::Closed | Status::Failed(_)) {
+                self.sessions.remove(&peer);
+            }
+        }
+    }
+
+    /// Runs every session's timers that are due, and expires idle sessions.
+    pub fn handle_timeout(&mut self, now: Instant) -> EndpointOutput<'_> {
+        self.out.clear();
+        let idle = self.front.config().idle_timeout;
+        let mut done = Vec::new();
+        for (peer, entry) in self.sessions.iter_mut() {
+            if now.saturating_duration_since(entry.last_seen) >= idle {
+                self.out.events.push(EndpointEvent::Expired(*peer));
+                done.push(*peer);
+                continue;
+            }
+            if entry.session.poll_timeout().is_some_and(|t| t <= now) {
+                let output = entry.session.handle_timeout(now);
+                self.out.take(*peer, &output);
+                if matches!(entry.session.status(), Status::Closed | Status::Failed(_)) {
+                    done.push(*peer);
+                }
+            }
+        }
+        for peer in done {
+            self.sessions.remove(&peer);
+        }
+        EndpointOutput { out: &self.out }
+    }
+
+    /// The earliest instant any session (or idle expiry) needs `handle_timeout`.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let idle = self.front.config().idle_timeout;
+        self.sessions
+            .values()
+            .flat_map(|e| [e.session.poll_timeout(), Some(e.last_seen + idle)])
+            .flatten()
+            .min()
+    }
+
+    /// Sends application data to a connected peer.
+    pub fn send(&mut self, peer: SocketAddr, data: &[u8]) -> Result<EndpointOutput<'_>, Error> {
+        self.out.clear();
+        let entry = self.sessions.get_mut(&peer).ok_or(Error::Closed)?;
+        let output = entry.session.send(data)?;
+        self.out.take(peer, &output);
+        Ok(EndpointOutput { out: &self.out })
+    }
+
+    /// Sends close_notify to `peer` and forgets its session.
+    pub fn close(&mut self, peer: SocketAddr) -> EndpointOutput<'_> {
+        self.out.clear();
+        if let Some(mut entry) = self.sessions.remove(&peer) {
+            let output = entry.session.close();
+            self.out.take(peer, &output);
+        }
+        EndpointOutput { out: &self.out }
+    }
+}
