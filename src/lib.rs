@@ -6,3 +6,4 @@
 #![deny(missing_debug_implementations)]
 
 pub mod codec;
+pub mod suite;
