@@ -15,6 +15,17 @@ use super::{CryptoError, SignatureScheme};
 const MAX_DIGEST_LEN: usize = 64;
 
 /// A P-256 ECDSA private key. Zeroized on drop; `Debug` shows only the public key.
+///
+/// ```
+/// use puredtls::suite::{ecdsa, SigningKey};
+///
+/// let key = SigningKey::from_bytes(&[7; 32])?;
+/// let params = b"client_random + server_random + ServerECDHParams";
+/// let signature = key.sign(params); // DER, goes into ServerKeyExchange (RFC 8422 §5.4)
+/// ecdsa::verify(key.scheme(), key.public_key_sec1(), params, &signature)?;
+/// assert!(ecdsa::verify(key.scheme(), key.public_key_sec1(), b"other", &signature).is_err());
+/// # Ok::<(), puredtls::suite::CryptoError>(())
+/// ```
 pub struct SigningKey {
     inner: p256::ecdsa::SigningKey,
     public: [u8; 65],

@@ -7,6 +7,37 @@
 //! - [`ecdsa`]: ECDSA signing (P-256, deterministic per RFC 6979) and verification (P-256, P-384).
 //!
 //! The table [`SUITES`] is open: adding a suite (CCM-8, ChaCha20-Poly1305, PSK) is one row.
+//!
+//! # The key schedule of one handshake
+//!
+//! ```
+//! use puredtls::suite::{self, prf, CipherSuite, EcdheKeyPair, TranscriptHash};
+//!
+//! # fn main() -> Result<(), puredtls::suite::CryptoError> {
+//! let mut rng = rand_core::UnwrapErr(getrandom::SysRng);
+//! let info = suite::lookup(CipherSuite::TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256).unwrap();
+//! let (client_random, server_random) = ([1u8; 32], [2u8; 32]);
+//!
+//! // ServerKeyExchange / ClientKeyExchange carry the public points (RFC 8422 §5.4, §5.7).
+//! let server = EcdheKeyPair::generate(&mut rng);
+//! let client = EcdheKeyPair::generate(&mut rng);
+//! let server_point = server.public_key().to_vec();
+//! let pms = server.agree(client.public_key())?;
+//! assert_eq!(client.agree(&server_point)?.as_bytes(), pms.as_bytes());
+//!
+//! // Extended master secret over the transcript through ClientKeyExchange (RFC 7627).
+//! let mut transcript = TranscriptHash::new(info.hash);
+//! transcript.update(b"...handshake messages through ClientKeyExchange...");
+//! let ms = prf::extended_master_secret(info.hash, &pms, transcript.current().as_ref());
+//!
+//! let keys = prf::key_block(info, &ms, &client_random, &server_random);
+//! assert_eq!((keys.client_write_key().len(), keys.client_write_iv().len()), (16, 4));
+//!
+//! let verify_data = prf::finished_verify_data(info.hash, &ms, true, transcript.current().as_ref());
+//! assert!(prf::verify_data_matches(&verify_data, &verify_data));
+//! # Ok(())
+//! # }
+//! ```
 
 use core::fmt;
 
