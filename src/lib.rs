@@ -10,3 +10,4 @@ pub mod cookie;
 pub mod handshake;
 pub mod record;
 pub mod rng;
+pub mod suite;
