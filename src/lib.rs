@@ -6,3 +6,5 @@
 #![deny(missing_debug_implementations)]
 
 pub mod codec;
+pub mod record;
+pub mod suite;
