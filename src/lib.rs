@@ -6,5 +6,6 @@
 #![deny(missing_debug_implementations)]
 
 pub mod codec;
+pub mod handshake;
 pub mod record;
 pub mod suite;
