@@ -5,6 +5,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 
+pub mod alert;
 pub mod codec;
 pub mod cookie;
 pub mod handshake;

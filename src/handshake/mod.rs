@@ -1,6 +1,9 @@
-//! The DTLS 1.2 handshake layer.
+//! The DTLS 1.2 handshake layer: message and extension codecs, the 12-byte DTLS handshake
+//! header with fragmentation and reassembly.
 
+pub mod extension;
 pub mod fragment;
+pub mod message;
 pub mod reassembly;
 
 crate::codec::wire_enum! {
