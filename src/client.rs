@@ -19,7 +19,7 @@ use crate::handshake::HandshakeType;
 use crate::record::ProtocolVersion;
 use crate::rng::CryptoRngAdapter;
 use crate::session::conn::{Conn, Handshaker};
-use crate::session::engine::{Engine, FlightItem};
+use crate::session::engine::{Engine, FlightBuilder, FlightItem};
 use crate::session::transcript::Transcript;
 use crate::session::{Output, Stats, Status};
 use crate::suite::ecdhe::EcdheKeyPair;
@@ -38,11 +38,17 @@ const OFFERED_SCHEMES: [SignatureScheme; 2] = [
 #[derive(Debug)]
 enum State {
     ExpectHelloVerifyOrServerHello,
-    ExpectServerHello,
     ExpectCertificate,
-    ExpectServerKeyExchange { peer_key: PeerPublicKey },
-    ExpectCertificateRequestOrDone { peer_key: PeerPublicKey, server_public: Vec<u8> },
-    ExpectServerHelloDone { server_public: Vec<u8>, request: CertificateRequest },
+    ExpectServerKeyExchange {
+        peer_key: PeerPublicKey,
+    },
+    ExpectCertificateRequestOrDone {
+        server_public: Vec<u8>,
+    },
+    ExpectServerHelloDone {
+        server_public: Vec<u8>,
+        request: CertificateRequest,
+    },
     ExpectChangeCipherSpec,
     ExpectFinished,
     Connected,
@@ -223,7 +229,8 @@ impl ClientHandshake {
         self.hello.encode(&mut body);
         let message_seq = engine.next_message_seq();
         self.transcript.reset();
-        self.transcript.add(HandshakeType::ClientHello, message_seq, &body);
+        self.transcript
+            .add(HandshakeType::ClientHello, message_seq, &body);
         engine.send_flight(
             now,
             vec![FlightItem::Handshake {
@@ -246,21 +253,29 @@ impl ClientHandshake {
         now: Instant,
         body: &[u8],
     ) -> Result<(), Error> {
-        let hvr = HelloVerifyRequest::decode(body)
-            .map_err(|e| Error::decode("HelloVerifyRequest", e))?;
+        let hvr =
+            HelloVerifyRequest::decode(body).map_err(|e| Error::decode("HelloVerifyRequest", e))?;
         self.hello_verify_requests += 1;
         if self.hello_verify_requests > MAX_HELLO_VERIFY_REQUESTS {
-            return Err(Error::unexpected("ServerHello", "another HelloVerifyRequest"));
+            return Err(Error::unexpected(
+                "ServerHello",
+                "another HelloVerifyRequest",
+            ));
         }
         // RFC 6347 §4.2.1: the HelloVerifyRequest version says nothing about the final version,
         // so it is not checked; the same ClientHello goes out again with the cookie.
         self.hello.cookie = hvr.cookie;
         engine.flight_acknowledged();
+        engine.reset_epoch0_replay();
         self.state = State::ExpectHelloVerifyOrServerHello;
         self.send_client_hello(engine, now)
     }
 
-    fn on_server_hello(&mut self, engine: &mut Engine, message: &HandshakeMessage) -> Result<(), Error> {
+    fn on_server_hello(
+        &mut self,
+        engine: &mut Engine,
+        message: &HandshakeMessage,
+    ) -> Result<(), Error> {
         let sh = ServerHello::decode(&message.body).map_err(|e| Error::decode("ServerHello", e))?;
         engine.flight_acknowledged();
         if sh.server_version != ProtocolVersion::DTLS1_2 {
@@ -269,10 +284,13 @@ impl ClientHandshake {
             });
         }
         if !self.hello.cipher_suites.contains(&sh.cipher_suite) {
-            return Err(Error::IllegalParameter("server chose a cipher suite we did not offer"));
+            return Err(Error::IllegalParameter(
+                "server chose a cipher suite we did not offer",
+            ));
         }
-        let suite = suite::lookup(sh.cipher_suite)
-            .ok_or(Error::IllegalParameter("server chose a cipher suite we did not offer"))?;
+        let suite = suite::lookup(sh.cipher_suite).ok_or(Error::IllegalParameter(
+            "server chose a cipher suite we did not offer",
+        ))?;
         if sh.compression_method != 0 {
             return Err(Error::IllegalParameter("server chose a compression method"));
         }
@@ -283,7 +301,13 @@ impl ClientHandshake {
                     | Extension::EcPointFormats(_)
                     | Extension::ExtendedMasterSecret
                     | Extension::RenegotiationInfo(_)
-            ) || matches!(ext, Extension::Unknown { extension_type: ExtensionType::ServerName, .. });
+            ) || matches!(
+                ext,
+                Extension::Unknown {
+                    extension_type: ExtensionType::ServerName,
+                    ..
+                }
+            );
             if !allowed {
                 return Err(Error::UnsolicitedExtension(extension_code(ext)));
             }
@@ -296,7 +320,9 @@ impl ClientHandshake {
         }
         if let Some(formats) = sh.extensions.ec_point_formats() {
             if !formats.contains(&0) {
-                return Err(Error::IllegalParameter("server does not accept uncompressed points"));
+                return Err(Error::IllegalParameter(
+                    "server does not accept uncompressed points",
+                ));
             }
         }
         self.extended_master_secret = sh.extensions.has_extended_master_secret();
@@ -320,14 +346,20 @@ impl ClientHandshake {
             .map(CertificateDer)
             .collect();
         let name = match &self.config.server_name {
-            Some(n) => Some(
-                ServerName::parse(n)
-                    .map_err(|_| Error::Config(format!("server_name {n:?} is not a DNS name or IP address")))?,
-            ),
+            Some(n) => Some(ServerName::parse(n).map_err(|_| {
+                Error::Config(format!("server_name {n:?} is not a DNS name or IP address"))
+            })?),
             None => None,
         };
-        let now = UnixTime(self.config.verification_time.unwrap_or_else(system_unix_time));
-        let key = self.config.verification.verify(&chain, name.as_ref(), now)?;
+        let now = UnixTime(
+            self.config
+                .verification_time
+                .unwrap_or_else(system_unix_time),
+        );
+        let key = self
+            .config
+            .verification
+            .verify(&chain, name.as_ref(), now)?;
         self.peer_certificates = chain;
         self.transcript
             .add(message.msg_type, message.message_seq, &message.body);
@@ -342,7 +374,9 @@ impl ClientHandshake {
         let ske = ServerKeyExchange::decode(&message.body)
             .map_err(|e| Error::decode("ServerKeyExchange", e))?;
         if ske.params.named_group != NamedGroup::Secp256r1 {
-            return Err(Error::IllegalParameter("server chose a curve we did not offer"));
+            return Err(Error::IllegalParameter(
+                "server chose a curve we did not offer",
+            ));
         }
         if !OFFERED_SCHEMES.contains(&ske.signature.scheme) {
             return Err(Error::IllegalParameter(
@@ -375,20 +409,11 @@ impl ClientHandshake {
         request: Option<&CertificateRequest>,
     ) -> Result<(), Error> {
         let suite = self.suite()?;
-        let mut flight = Vec::new();
-        let mut add = |hs: &mut Self, engine: &mut Engine, msg_type: HandshakeType, body: Vec<u8>, epoch: u16| {
-            let message_seq = engine.next_message_seq();
-            hs.transcript.add(msg_type, message_seq, &body);
-            flight.push(FlightItem::Handshake {
-                msg_type,
-                message_seq,
-                epoch,
-                body,
-            });
-        };
+        let mut flight = FlightBuilder::default();
 
         // RFC 5246 §7.4.6: a client asked for a certificate sends one, possibly empty.
-        let signer = match (request, &self.config.client_certificate) {
+        let config = Arc::clone(&self.config);
+        let signer = match (request, &config.client_certificate) {
             (Some(req), Some((chain, key)))
                 if req
                     .supported_signature_algorithms
@@ -399,7 +424,13 @@ impl ClientHandshake {
                     certificate_list: chain.iter().map(|c| c.0.clone()).collect(),
                 }
                 .encode(&mut body);
-                add(self, engine, HandshakeType::Certificate, body, 0);
+                flight.message(
+                    engine,
+                    &mut self.transcript,
+                    HandshakeType::Certificate,
+                    0,
+                    body,
+                );
                 Some(Arc::clone(key))
             }
             (Some(_), _) => {
@@ -408,7 +439,13 @@ impl ClientHandshake {
                     certificate_list: Vec::new(),
                 }
                 .encode(&mut body);
-                add(self, engine, HandshakeType::Certificate, body, 0);
+                flight.message(
+                    engine,
+                    &mut self.transcript,
+                    HandshakeType::Certificate,
+                    0,
+                    body,
+                );
                 None
             }
             (None, _) => None,
@@ -423,7 +460,13 @@ impl ClientHandshake {
         let pms = key_pair
             .agree(server_public)
             .map_err(|_| Error::InvalidKeyShare)?;
-        add(self, engine, HandshakeType::ClientKeyExchange, body, 0);
+        flight.message(
+            engine,
+            &mut self.transcript,
+            HandshakeType::ClientKeyExchange,
+            0,
+            body,
+        );
 
         // RFC 7627 §4: the session hash covers the transcript up to and including the
         // ClientKeyExchange.
@@ -447,7 +490,13 @@ impl ClientHandshake {
                 },
             }
             .encode(&mut body);
-            add(self, engine, HandshakeType::CertificateVerify, body, 0);
+            flight.message(
+                engine,
+                &mut self.transcript,
+                HandshakeType::CertificateVerify,
+                0,
+                body,
+            );
         }
 
         let (write, read) =
@@ -461,22 +510,30 @@ impl ClientHandshake {
         );
         let mut body = Vec::new();
         Finished { verify_data }.encode(&mut body);
-        flight.push(FlightItem::ChangeCipherSpec);
+        flight.change_cipher_spec();
         engine.set_write_protection(write);
         engine.set_pending_read(read);
-        add(self, engine, HandshakeType::Finished, body, 1);
+        flight.message(
+            engine,
+            &mut self.transcript,
+            HandshakeType::Finished,
+            1,
+            body,
+        );
         self.master_secret = Some(master_secret);
         self.state = State::ExpectChangeCipherSpec;
-        engine.send_flight(now, flight, true)
+        engine.send_flight(now, flight.items, true)
     }
 
     fn on_server_finished(&mut self, message: &HandshakeMessage) -> Result<(), Error> {
         if message.epoch != 1 {
-            return Err(Error::unexpected("an encrypted Finished", "a plaintext Finished"));
+            return Err(Error::unexpected(
+                "an encrypted Finished",
+                "a plaintext Finished",
+            ));
         }
         let suite = self.suite()?;
-        let finished =
-            Finished::decode(&message.body).map_err(|e| Error::decode("Finished", e))?;
+        let finished = Finished::decode(&message.body).map_err(|e| Error::decode("Finished", e))?;
         let ms = self
             .master_secret
             .as_ref()
@@ -505,14 +562,17 @@ impl Handshaker for ClientHandshake {
     ) -> Result<(), Error> {
         use HandshakeType as T;
         if message.epoch != 0 && message.msg_type != T::Finished {
-            return Err(Error::unexpected("a plaintext handshake message", "an encrypted one"));
+            return Err(Error::unexpected(
+                "a plaintext handshake message",
+                "an encrypted one",
+            ));
         }
         let state = core::mem::replace(&mut self.state, State::Failed);
         match (state, message.msg_type) {
             (State::ExpectHelloVerifyOrServerHello, T::HelloVerifyRequest) => {
                 self.on_hello_verify_request(engine, now, &message.body)
             }
-            (State::ExpectHelloVerifyOrServerHello | State::ExpectServerHello, T::ServerHello) => {
+            (State::ExpectHelloVerifyOrServerHello, T::ServerHello) => {
                 self.on_server_hello(engine, &message)
             }
             (State::ExpectCertificate, T::Certificate) => {
@@ -522,13 +582,10 @@ impl Handshaker for ClientHandshake {
             }
             (State::ExpectServerKeyExchange { peer_key }, T::ServerKeyExchange) => {
                 let server_public = self.on_server_key_exchange(&peer_key, &message)?;
-                self.state = State::ExpectCertificateRequestOrDone {
-                    peer_key,
-                    server_public,
-                };
+                self.state = State::ExpectCertificateRequestOrDone { server_public };
                 Ok(())
             }
-            (State::ExpectCertificateRequestOrDone { server_public, .. }, T::CertificateRequest) => {
+            (State::ExpectCertificateRequestOrDone { server_public }, T::CertificateRequest) => {
                 let request = CertificateRequest::decode(&message.body)
                     .map_err(|e| Error::decode("CertificateRequest", e))?;
                 self.transcript
@@ -539,7 +596,7 @@ impl Handshaker for ClientHandshake {
                 };
                 Ok(())
             }
-            (State::ExpectCertificateRequestOrDone { server_public, .. }, T::ServerHelloDone) => {
+            (State::ExpectCertificateRequestOrDone { server_public }, T::ServerHelloDone) => {
                 check_empty(&message)?;
                 self.transcript
                     .add(message.msg_type, message.message_seq, &message.body);
@@ -588,7 +645,6 @@ impl State {
     fn expected(&self) -> &'static str {
         match self {
             Self::ExpectHelloVerifyOrServerHello => "HelloVerifyRequest or ServerHello",
-            Self::ExpectServerHello => "ServerHello",
             Self::ExpectCertificate => "Certificate",
             Self::ExpectServerKeyExchange { .. } => "ServerKeyExchange",
             Self::ExpectCertificateRequestOrDone { .. } => "CertificateRequest or ServerHelloDone",

@@ -150,9 +150,14 @@ pub struct ServerConfig {
 impl ServerConfig {
     /// A config serving `certificate_chain` (leaf first) with `private_key`. Checks that the key
     /// matches the leaf certificate.
-    pub fn new(certificate_chain: Vec<CertificateDer>, private_key: PrivateKey) -> Result<Self, Error> {
+    pub fn new(
+        certificate_chain: Vec<CertificateDer>,
+        private_key: PrivateKey,
+    ) -> Result<Self, Error> {
         let leaf = certificate_chain.first().ok_or_else(|| {
-            Error::Config("the certificate chain is empty; give at least the server's certificate".into())
+            Error::Config(
+                "the certificate chain is empty; give at least the server's certificate".into(),
+            )
         })?;
         crate::cert::check_key_matches_certificate(&private_key, leaf)
             .map_err(|e| Error::Config(e.to_string()))?;
@@ -205,7 +210,10 @@ impl ClientConfig {
     }
 
     /// Any verification policy; see [`ServerCertVerification`].
-    pub fn with_verification(verification: ServerCertVerification, server_name: Option<String>) -> Self {
+    pub fn with_verification(
+        verification: ServerCertVerification,
+        server_name: Option<String>,
+    ) -> Self {
         Self {
             common: CommonConfig::default(),
             verification,
@@ -227,9 +235,9 @@ impl ClientConfig {
         chain: Vec<CertificateDer>,
         key: PrivateKey,
     ) -> Result<Self, Error> {
-        let leaf = chain.first().ok_or_else(|| {
-            Error::Config("the client certificate chain is empty".into())
-        })?;
+        let leaf = chain
+            .first()
+            .ok_or_else(|| Error::Config("the client certificate chain is empty".into()))?;
         crate::cert::check_key_matches_certificate(&key, leaf)
             .map_err(|e| Error::Config(e.to_string()))?;
         self.client_certificate = Some((chain, Arc::new(key)));

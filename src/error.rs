@@ -13,9 +13,15 @@ use crate::cert::CertificateError;
 #[non_exhaustive]
 pub enum Error {
     /// The peer sent a handshake message that does not decode.
-    Decode { message: &'static str, detail: String },
+    Decode {
+        message: &'static str,
+        detail: String,
+    },
     /// The peer sent a message that is not allowed in the current state.
-    UnexpectedMessage { expected: &'static str, received: String },
+    UnexpectedMessage {
+        expected: &'static str,
+        received: String,
+    },
     /// A field has a value the protocol forbids (wrong version echo, a suite we did not offer...).
     IllegalParameter(&'static str),
     /// The peer answered with an extension we did not offer (RFC 5246 §7.4.1.4).

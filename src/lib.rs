@@ -6,9 +6,25 @@
 #![deny(missing_debug_implementations)]
 
 pub mod alert;
+pub mod cert;
 pub mod codec;
+pub mod config;
 pub mod cookie;
+pub mod error;
 pub mod handshake;
 pub mod record;
 pub mod rng;
+pub mod server;
+pub(crate) mod session;
 pub mod suite;
+
+mod client;
+
+pub use cert::{CertificateDer, PrivateKey, ServerCertVerification, TrustAnchors};
+pub use client::ClientSession;
+pub use config::{ClientAuth, ClientConfig, CommonConfig, ServerConfig, Timers};
+pub use error::Error;
+pub use server::{
+    Accept, Endpoint, EndpointEvent, EndpointOutput, Server, ServerSession, Transmit,
+};
+pub use session::{Event, Output, Stats, Status};

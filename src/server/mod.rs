@@ -78,8 +78,7 @@ pub(crate) fn client_hello_start(datagram: &[u8]) -> Option<ClientHelloStart<'_>
         return None;
     }
     let fragment = fragments(record.fragment).next()?.ok()?;
-    (fragment.header.msg_type == HandshakeType::ClientHello
-        && fragment.header.fragment_offset == 0)
+    (fragment.header.msg_type == HandshakeType::ClientHello && fragment.header.fragment_offset == 0)
         .then_some(ClientHelloStart {
             record: record.header,
             fragment,
@@ -143,6 +142,7 @@ impl Server {
                 now,
                 peer,
                 start.fragment.header.message_seq,
+                start.record.sequence_number,
             );
             session.process_datagram(now, datagram);
             self.stats.sessions_created += 1;

@@ -13,8 +13,7 @@ use crate::error::Error;
 use crate::handshake::extension::{Extension, Extensions};
 use crate::handshake::message::{
     Certificate, CertificateRequest, CertificateVerify, ClientCertificateType, ClientHello,
-    ClientKeyExchange, DigitallySigned, Finished, ServerEcdhParams, ServerHello,
-    ServerKeyExchange,
+    ClientKeyExchange, DigitallySigned, Finished, ServerEcdhParams, ServerHello, ServerKeyExchange,
 };
 use crate::handshake::reassembly::HandshakeMessage;
 use crate::handshake::HandshakeType;
@@ -22,7 +21,7 @@ use crate::record::protect::RecordProtection;
 use crate::record::ProtocolVersion;
 use crate::rng::CryptoRngAdapter;
 use crate::session::conn::{Conn, Handshaker};
-use crate::session::engine::{Engine, FlightItem};
+use crate::session::engine::{Engine, FlightBuilder, FlightItem};
 use crate::session::transcript::Transcript;
 use crate::session::{Output, Stats, Status};
 use crate::suite::ecdhe::EcdheKeyPair;
@@ -38,11 +37,23 @@ const ACCEPTED_SCHEMES: [SignatureScheme; 2] = [
 #[derive(Debug)]
 enum State {
     ExpectClientHello,
-    ExpectCertificate { key_pair: EcdheKeyPair },
-    ExpectClientKeyExchange { key_pair: EcdheKeyPair, client_key: Option<PeerPublicKey> },
-    ExpectCertificateVerify { client_key: PeerPublicKey, server_write: RecordProtection },
-    ExpectChangeCipherSpec { server_write: RecordProtection },
-    ExpectFinished { server_write: RecordProtection },
+    ExpectCertificate {
+        key_pair: EcdheKeyPair,
+    },
+    ExpectClientKeyExchange {
+        key_pair: EcdheKeyPair,
+        client_key: Option<PeerPublicKey>,
+    },
+    ExpectCertificateVerify {
+        client_key: PeerPublicKey,
+        server_write: RecordProtection,
+    },
+    ExpectChangeCipherSpec {
+        server_write: RecordProtection,
+    },
+    ExpectFinished {
+        server_write: RecordProtection,
+    },
     Connected,
     /// Placeholder while a message is handled; an error ends the session in this state.
     Failed,
@@ -78,6 +89,7 @@ impl ServerSession {
         now: Instant,
         peer: SocketAddr,
         client_hello_seq: u16,
+        client_hello_record_seq: u64,
     ) -> Self {
         let mut engine = Engine::new(&config.common);
         engine.start_handshake_clock(now);
@@ -85,6 +97,7 @@ impl ServerSession {
         // ClientHello's message_seq.
         engine.reassembler.set_next_seq(client_hello_seq);
         engine.set_next_send_seq(client_hello_seq);
+        engine.set_epoch0_write_seq(client_hello_record_seq.saturating_add(1));
         let hs = ServerHandshake {
             config,
             state: State::ExpectClientHello,
@@ -234,7 +247,9 @@ impl ServerHandshake {
                 offered: ch.cipher_suites.iter().map(|s| u16::from(*s)).collect(),
             })?;
         if !ch.compression_methods.contains(&0) {
-            return Err(Error::IllegalParameter("ClientHello lacks the null compression method"));
+            return Err(Error::IllegalParameter(
+                "ClientHello lacks the null compression method",
+            ));
         }
         let ext = &ch.extensions;
         // RFC 8422 §4: without supported_groups a client supports any curve; with it, it
@@ -246,7 +261,9 @@ impl ServerHandshake {
         }
         if let Some(formats) = ext.ec_point_formats() {
             if !formats.contains(&0) {
-                return Err(Error::IllegalParameter("client does not accept uncompressed points"));
+                return Err(Error::IllegalParameter(
+                    "client does not accept uncompressed points",
+                ));
             }
         }
         if let Some(schemes) = ext.signature_algorithms() {
@@ -273,17 +290,7 @@ impl ServerHandshake {
         engine.fill_random(&mut self.random);
         self.add(message);
 
-        let mut flight = Vec::new();
-        let mut push = |hs: &mut Self, msg_type: HandshakeType, body: Vec<u8>| {
-            let message_seq = engine.next_message_seq();
-            hs.transcript.add(msg_type, message_seq, &body);
-            flight.push(FlightItem::Handshake {
-                msg_type,
-                message_seq,
-                epoch: 0,
-                body,
-            });
-        };
+        let mut flight = FlightBuilder::default();
 
         let mut extensions = Extensions::default();
         if renegotiation_info {
@@ -306,7 +313,13 @@ impl ServerHandshake {
             extensions,
         }
         .encode(&mut body);
-        push(self, HandshakeType::ServerHello, body);
+        flight.message(
+            engine,
+            &mut self.transcript,
+            HandshakeType::ServerHello,
+            0,
+            body,
+        );
 
         let mut body = Vec::new();
         Certificate {
@@ -318,7 +331,13 @@ impl ServerHandshake {
                 .collect(),
         }
         .encode(&mut body);
-        push(self, HandshakeType::Certificate, body);
+        flight.message(
+            engine,
+            &mut self.transcript,
+            HandshakeType::Certificate,
+            0,
+            body,
+        );
 
         let key_pair = EcdheKeyPair::generate(&mut CryptoRngAdapter(engine.random.as_ref()));
         let params = ServerEcdhParams {
@@ -340,7 +359,13 @@ impl ServerHandshake {
             },
         }
         .encode(&mut body);
-        push(self, HandshakeType::ServerKeyExchange, body);
+        flight.message(
+            engine,
+            &mut self.transcript,
+            HandshakeType::ServerKeyExchange,
+            0,
+            body,
+        );
 
         let request_certificate = !matches!(self.config.client_auth, ClientAuth::None);
         if request_certificate {
@@ -351,9 +376,21 @@ impl ServerHandshake {
                 certificate_authorities: self.config.client_auth_ca_names.clone(),
             }
             .encode(&mut body);
-            push(self, HandshakeType::CertificateRequest, body);
+            flight.message(
+                engine,
+                &mut self.transcript,
+                HandshakeType::CertificateRequest,
+                0,
+                body,
+            );
         }
-        push(self, HandshakeType::ServerHelloDone, Vec::new());
+        flight.message(
+            engine,
+            &mut self.transcript,
+            HandshakeType::ServerHelloDone,
+            0,
+            Vec::new(),
+        );
 
         self.state = if request_certificate {
             State::ExpectCertificate { key_pair }
@@ -363,7 +400,7 @@ impl ServerHandshake {
                 client_key: None,
             }
         };
-        engine.send_flight(now, flight, true)
+        engine.send_flight(now, flight.items, true)
     }
 
     fn on_client_certificate(
@@ -391,7 +428,7 @@ impl ServerHandshake {
             .map(CertificateDer)
             .collect();
         let now = UnixTime(system_unix_time());
-        let key = verifier.verify_client(&chain, now)?;
+        let key = verifier.verify_for(&chain, None, now, crate::cert::Purpose::ClientAuth)?;
         self.peer_certificates = chain;
         Ok(Some(key))
     }
@@ -457,23 +494,34 @@ impl ServerHandshake {
         message: &HandshakeMessage,
     ) -> Result<(), Error> {
         if message.epoch != 1 {
-            return Err(Error::unexpected("an encrypted Finished", "a plaintext Finished"));
+            return Err(Error::unexpected(
+                "an encrypted Finished",
+                "a plaintext Finished",
+            ));
         }
         let suite = self.suite()?;
-        let finished =
-            Finished::decode(&message.body).map_err(|e| Error::decode("Finished", e))?;
+        let finished = Finished::decode(&message.body).map_err(|e| Error::decode("Finished", e))?;
         let ms = self
             .master_secret
             .as_ref()
             .ok_or(Error::Internal("no master secret"))?;
-        let expected =
-            prf::finished_verify_data(suite.hash, ms, true, self.transcript.hash(suite.hash).as_ref());
+        let expected = prf::finished_verify_data(
+            suite.hash,
+            ms,
+            true,
+            self.transcript.hash(suite.hash).as_ref(),
+        );
+        self.transcript
+            .add(message.msg_type, message.message_seq, &message.body);
         if !bool::from(expected.ct_eq(&finished.verify_data)) {
             return Err(Error::BadFinished);
         }
-        self.add(message);
-        let verify_data =
-            prf::finished_verify_data(suite.hash, ms, false, self.transcript.hash(suite.hash).as_ref());
+        let verify_data = prf::finished_verify_data(
+            suite.hash,
+            ms,
+            false,
+            self.transcript.hash(suite.hash).as_ref(),
+        );
         let mut body = Vec::new();
         Finished { verify_data }.encode(&mut body);
         let message_seq = engine.next_message_seq();
@@ -506,11 +554,16 @@ impl Handshaker for ServerHandshake {
     ) -> Result<(), Error> {
         use HandshakeType as T;
         if message.epoch != 0 && message.msg_type != T::Finished {
-            return Err(Error::unexpected("a plaintext handshake message", "an encrypted one"));
+            return Err(Error::unexpected(
+                "a plaintext handshake message",
+                "an encrypted one",
+            ));
         }
         let state = core::mem::replace(&mut self.state, State::Failed);
         match (state, message.msg_type) {
-            (State::ExpectClientHello, T::ClientHello) => self.on_client_hello(engine, now, &message),
+            (State::ExpectClientHello, T::ClientHello) => {
+                self.on_client_hello(engine, now, &message)
+            }
             (State::ExpectCertificate { key_pair }, T::Certificate) => {
                 engine.flight_acknowledged();
                 let client_key = self.on_client_certificate(&message)?;
@@ -520,7 +573,13 @@ impl Handshaker for ServerHandshake {
                 };
                 Ok(())
             }
-            (State::ExpectClientKeyExchange { key_pair, client_key }, T::ClientKeyExchange) => {
+            (
+                State::ExpectClientKeyExchange {
+                    key_pair,
+                    client_key,
+                },
+                T::ClientKeyExchange,
+            ) => {
                 engine.flight_acknowledged();
                 let server_write = self.on_client_key_exchange(engine, key_pair, &message)?;
                 self.state = match client_key {

@@ -124,7 +124,8 @@ impl<H: Handshaker> Conn<H> {
         if alert.description == AlertDescription::CloseNotify {
             // RFC 5246 §7.2.1: answer close_notify with close_notify.
             if self.status == Status::Connected {
-                self.engine.send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+                self.engine
+                    .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
             }
             self.status = Status::Closed;
             self.engine.discard_flight();
@@ -182,7 +183,8 @@ impl<H: Handshaker> Conn<H> {
     pub(crate) fn close(&mut self) -> Output<'_> {
         self.engine.outbox.begin();
         if !self.is_terminal() {
-            self.engine.send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
+            self.engine
+                .send_alert(AlertLevel::Warning, AlertDescription::CloseNotify);
             self.engine.discard_flight();
             self.status = Status::Closed;
         }

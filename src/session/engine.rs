@@ -37,8 +37,13 @@ pub(crate) enum FlightItem {
 pub(crate) enum Opened {
     /// Handshake fragments went into the reassembler; pop messages from it.
     Handshake,
-    ChangeCipherSpec { epoch: u16 },
-    Alert { alert: Alert, epoch: u16 },
+    ChangeCipherSpec {
+        epoch: u16,
+    },
+    Alert {
+        alert: Alert,
+        epoch: u16,
+    },
     /// Application data was placed in the output.
     AppData,
     /// Dropped and counted.
@@ -52,7 +57,6 @@ pub(crate) struct Engine {
     timers: Timers,
     max_buffered_next_epoch: usize,
 
-    write_epoch: u16,
     /// Next record sequence number for epochs 0 and 1.
     write_seq: [u64; 2],
     write_protection: Option<RecordProtection>,
@@ -87,7 +91,6 @@ impl Engine {
             mtu: common.mtu,
             timers: common.timers,
             max_buffered_next_epoch: common.max_buffered_next_epoch_records,
-            write_epoch: 0,
             write_seq: [0, 0],
             write_protection: None,
             read_epoch: 0,
@@ -320,6 +323,18 @@ impl Engine {
         self.next_send_seq = seq;
     }
 
+    /// Starts our epoch-0 record numbers at `seq`: a server continues from the ClientHello's
+    /// record number, which its stateless HelloVerifyRequest already used (RFC 6347 §4.2.1).
+    pub(crate) fn set_epoch0_write_seq(&mut self, seq: u64) {
+        self.write_seq[0] = seq;
+    }
+
+    /// Forgets the epoch-0 records seen: a stateless HelloVerifyRequest's record number says
+    /// nothing about the numbers the server's session will use.
+    pub(crate) fn reset_epoch0_replay(&mut self) {
+        self.replay[0].reset();
+    }
+
     /// Record bytes the protection of `epoch` adds after the header.
     fn overhead(&self, epoch: u16) -> usize {
         match (epoch, &self.write_protection) {
@@ -351,8 +366,15 @@ impl Engine {
                 .write_protection
                 .as_ref()
                 .ok_or(Error::Internal("epoch 1 record without write keys"))?;
-            p.seal_append(content_type, ProtocolVersion::DTLS1_2, epoch, seq, payload, out)
-                .map_err(|_| Error::Internal("sealing a record failed"))
+            p.seal_append(
+                content_type,
+                ProtocolVersion::DTLS1_2,
+                epoch,
+                seq,
+                payload,
+                out,
+            )
+            .map_err(|_| Error::Internal("sealing a record failed"))
         }
     }
 
@@ -390,9 +412,9 @@ impl Engine {
                     epoch,
                     body,
                 } => {
-                    let budget = self
-                        .mtu
-                        .saturating_sub(RECORD_HEADER_LEN + self.overhead(*epoch) + HANDSHAKE_HEADER_LEN);
+                    let budget = self.mtu.saturating_sub(
+                        RECORD_HEADER_LEN + self.overhead(*epoch) + HANDSHAKE_HEADER_LEN,
+                    );
                     let mut pieces = Vec::new();
                     for_each_fragment(*msg_type, *message_seq, body, budget, |f| {
                         pieces.push(f.to_vec())
@@ -473,11 +495,6 @@ impl Engine {
         }
     }
 
-    /// Current retransmission timeout (for tests and stats).
-    pub(crate) fn current_rto(&self) -> Duration {
-        self.rto
-    }
-
     /// Largest application payload that fits one datagram.
     pub(crate) fn max_app_payload(&self) -> usize {
         self.mtu
@@ -507,7 +524,14 @@ impl Engine {
         tx.resize(start + len, 0);
         let out = tx.get_mut(start..).ok_or(Error::Internal("tx buffer"))?;
         let written = p
-            .seal(ContentType::ApplicationData, ProtocolVersion::DTLS1_2, 1, seq, data, out)
+            .seal(
+                ContentType::ApplicationData,
+                ProtocolVersion::DTLS1_2,
+                1,
+                seq,
+                data,
+                out,
+            )
             .map_err(|_| Error::Internal("sealing application data failed"))?;
         tx.truncate(start + written);
         self.write_seq[1] = seq + 1;
@@ -518,7 +542,11 @@ impl Engine {
 
     /// Sends an alert in the current write epoch, in its own datagram.
     pub(crate) fn send_alert(&mut self, level: AlertLevel, description: AlertDescription) {
-        let epoch = if self.write_protection.is_some() { 1 } else { 0 };
+        let epoch = if self.write_protection.is_some() {
+            1
+        } else {
+            0
+        };
         let alert = Alert { level, description }.encode();
         let mut record = Vec::new();
         if self
@@ -533,5 +561,35 @@ impl Engine {
 
     pub(crate) fn event(&mut self, event: Event) {
         self.outbox.event(event);
+    }
+}
+
+/// Collects a flight: each message gets the next message_seq and enters the transcript.
+#[derive(Debug, Default)]
+pub(crate) struct FlightBuilder {
+    pub(crate) items: Vec<FlightItem>,
+}
+
+impl FlightBuilder {
+    pub(crate) fn message(
+        &mut self,
+        engine: &mut Engine,
+        transcript: &mut crate::session::transcript::Transcript,
+        msg_type: HandshakeType,
+        epoch: u16,
+        body: Vec<u8>,
+    ) {
+        let message_seq = engine.next_message_seq();
+        transcript.add(msg_type, message_seq, &body);
+        self.items.push(FlightItem::Handshake {
+            msg_type,
+            message_seq,
+            epoch,
+            body,
+        });
+    }
+
+    pub(crate) fn change_cipher_spec(&mut self) {
+        self.items.push(FlightItem::ChangeCipherSpec);
     }
 }

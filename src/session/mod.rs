@@ -90,7 +90,9 @@ impl<'a> Output<'a> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.outbox.tx_ends.is_empty() && self.outbox.rx_ends.is_empty() && self.outbox.events.is_empty()
+        self.outbox.tx_ends.is_empty()
+            && self.outbox.rx_ends.is_empty()
+            && self.outbox.events.is_empty()
     }
 }
 
