@@ -183,7 +183,7 @@ mod tests {
     fn header_round_trips() {
         let h = HandshakeHeader {
             msg_type: HandshakeType::Certificate,
-            length: 0x0102_03,
+            length: 0x01_0203,
             message_seq: 0x0405,
             fragment_offset: 0x06_0708,
             fragment_length: 0x09_0a0b,
