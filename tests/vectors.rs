@@ -491,25 +491,32 @@ fn read_derived(text: &str, example: &str) -> (Vec<u8>, HashMap<String, Vec<u8>>
 struct Record<'a> {
     content_type: u8,
     epoch: u16,
-    header: &'a [u8],
     fragment: &'a [u8],
-    whole: &'a [u8],
+    /// Header and fragment, as on the wire.
+    whole: Vec<u8>,
+    inner: puredtls::record::Record<'a>,
 }
 
-fn split_records(mut datagram: &[u8]) -> Vec<Record<'_>> {
+/// Splits a datagram with the crate's record layer (RFC 6347 §4.1); every captured datagram
+/// must split cleanly.
+fn split_records(datagram: &[u8]) -> Vec<Record<'_>> {
+    let mut iter = puredtls::record::records(datagram);
     let mut out = Vec::new();
-    while !datagram.is_empty() {
-        let len = u16::from_be_bytes([datagram[11], datagram[12]]) as usize;
-        let (whole, rest) = datagram.split_at(13 + len);
+    for inner in &mut iter {
+        let mut whole = inner.header.encode().to_vec();
+        whole.extend_from_slice(inner.fragment);
         out.push(Record {
-            content_type: whole[0],
-            epoch: u16::from_be_bytes([whole[3], whole[4]]),
-            header: &whole[..13],
-            fragment: &whole[13..],
+            content_type: u8::from(inner.header.content_type),
+            epoch: inner.header.epoch,
+            fragment: inner.fragment,
             whole,
+            inner,
         });
-        datagram = rest;
     }
+    assert!(
+        !iter.malformed_tail(),
+        "a captured datagram splits into whole records"
+    );
     out
 }
 
@@ -517,35 +524,21 @@ fn u24(b: &[u8]) -> usize {
     (b[0] as usize) << 16 | (b[1] as usize) << 8 | b[2] as usize
 }
 
-/// AES-GCM record decryption (RFC 5288 §3, RFC 6347 §4.1.2.1), written here with the aes-gcm
-/// crate so that these checks do not depend on the record layer.
+/// Authenticates and decrypts a record with the crate's record protection (RFC 5288 §3,
+/// RFC 6347 §4.1.2.1).
 fn gcm_open(key: &[u8], salt: &[u8], record: &Record<'_>) -> Vec<u8> {
-    use aes_gcm::aead::{Aead, KeyInit, Payload};
-    let (explicit, sealed) = record.fragment.split_at(8);
-    let nonce = [salt, explicit].concat();
-    let plain_len = (sealed.len() - 16) as u16;
-    // additional_data = epoch + seq_num (the 8 header bytes 3..11) + type + version + length.
-    let aad = [
-        &record.header[3..11],
-        &record.header[0..3],
-        &plain_len.to_be_bytes(),
-    ]
-    .concat();
-    let payload = Payload {
-        msg: sealed,
-        aad: &aad,
-    };
-    let nonce = aes_gcm::Nonce::try_from(&nonce[..]).unwrap();
-    let out = match key.len() {
-        16 => aes_gcm::Aes128Gcm::new_from_slice(key)
-            .unwrap()
-            .decrypt(&nonce, payload),
-        32 => aes_gcm::Aes256Gcm::new_from_slice(key)
-            .unwrap()
-            .decrypt(&nonce, payload),
+    use puredtls::record::protect::{AeadAlgorithm, RecordProtection};
+    let alg = match key.len() {
+        16 => AeadAlgorithm::Aes128Gcm,
+        32 => AeadAlgorithm::Aes256Gcm,
         n => panic!("no AES-GCM with {n}-byte keys"),
     };
-    out.expect("the AEAD tag verifies with our key block")
+    let protection = RecordProtection::new(alg, key, salt).expect("key block sizes fit the AEAD");
+    let mut out = vec![0u8; record.fragment.len()];
+    let plain = protection
+        .open(&record.inner, &mut out)
+        .expect("the AEAD tag verifies with our key block");
+    plain.to_vec()
 }
 
 #[derive(Default)]
@@ -590,7 +583,7 @@ fn replay(
                             *from_client,
                             &record,
                         );
-                        assert_eq!(Some(&plain), derived_plain.get(&hex::encode(record.whole)));
+                        assert_eq!(Some(&plain), derived_plain.get(&hex::encode(&record.whole)));
                         counts.decrypted += 1;
                     }
                 }
@@ -602,11 +595,11 @@ fn replay(
                 let plain = match gcm {
                     Some(suite) => {
                         let p = open(&ms, suite, &capture, server_random, *from_client, &record);
-                        assert_eq!(Some(&p), derived_plain.get(&hex::encode(record.whole)));
+                        assert_eq!(Some(&p), derived_plain.get(&hex::encode(&record.whole)));
                         counts.decrypted += 1;
                         p
                     }
-                    None => derived_plain[&hex::encode(record.whole)].clone(),
+                    None => derived_plain[&hex::encode(&record.whole)].clone(),
                 };
                 assert_eq!(plain[0], 20, "Finished");
                 assert_eq!(u24(&plain[1..4]), 12);
@@ -712,7 +705,7 @@ fn openssl_dtls12_sessions_finished_and_key_block() {
     );
     assert_eq!((gcm.finished, gcm.decrypted), (2, 5));
     println!(
-        "openssl session AES-256-GCM/SHA-384: {} Finished verified, {} records decrypted with our key block",
+        "openssl session AES-256-GCM/SHA-384: {} Finished verified, {} records decrypted and authenticated by our record layer",
         gcm.finished, gcm.decrypted
     );
     // SHA-256 PRF sessions (CBC-SHA256 + EtM, ChaCha20-Poly1305): no cipher of ours, so the

@@ -271,6 +271,15 @@ impl Engine {
                         break;
                     };
                     any = true;
+                    if self.app_data_open
+                        && fragment.header.message_seq >= self.reassembler.next_seq()
+                    {
+                        // After the handshake a new handshake message is either a
+                        // renegotiation attempt (never supported, RFC 5746) or an off-path
+                        // forgery in epoch 0: it must not reach the state machine.
+                        self.stats.dropped_unexpected += 1;
+                        continue;
+                    }
                     match self.reassembler.insert(&fragment, epoch) {
                         Inserted::Accepted => {}
                         Inserted::Old => self.peer_repeated_flight = true,
