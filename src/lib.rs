@@ -28,3 +28,7 @@ pub use server::{
     Accept, Endpoint, EndpointEvent, EndpointOutput, Server, ServerSession, Transmit,
 };
 pub use session::{Event, Output, Stats, Status};
+
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
