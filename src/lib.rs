@@ -5,4 +5,5 @@
 #![forbid(unsafe_code)]
 #![deny(missing_debug_implementations)]
 
+pub mod cert;
 pub mod codec;
