@@ -313,7 +313,10 @@ mod tests {
         w.u24(0x010203);
         w.end_vec(outer);
         w.u48(0x0000_1122_3344_5566);
-        assert_eq!(out, [0, 6, 2, 9, 9, 1, 2, 3, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66]);
+        assert_eq!(
+            out,
+            [0, 6, 2, 9, 9, 1, 2, 3, 0x11, 0x22, 0x33, 0x44, 0x55, 0x66]
+        );
         let mut r = Reader::new(&out);
         let mut inner = r.sub_u16().unwrap();
         assert_eq!(inner.vec_u8(), Some(&[9u8, 9][..]));

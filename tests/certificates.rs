@@ -26,7 +26,10 @@ struct Pki {
 }
 
 fn pki(root_kind: KeyKind) -> Pki {
-    let root = CertSpec::ca("Test Root").key(root_kind).self_signed().unwrap();
+    let root = CertSpec::ca("Test Root")
+        .key(root_kind)
+        .self_signed()
+        .unwrap();
     let inter = CertSpec::ca("Test Intermediate").issued_by(&root).unwrap();
     let leaf = CertSpec::leaf("example.com")
         .dns("example.com")
@@ -216,8 +219,16 @@ fn good_chain_under_a_p384_root_verifies() {
 
 #[test]
 fn p384_leaf_key_is_returned_as_p384() {
-    let root = CertSpec::ca("Root").key(KeyKind::P384).self_signed().unwrap();
-    let leaf = leaf_under(&root, CertSpec::leaf("p384.test").dns("p384.test").key(KeyKind::P384));
+    let root = CertSpec::ca("Root")
+        .key(KeyKind::P384)
+        .self_signed()
+        .unwrap();
+    let leaf = leaf_under(
+        &root,
+        CertSpec::leaf("p384.test")
+            .dns("p384.test")
+            .key(KeyKind::P384),
+    );
     let peer = verify(&[&leaf], &[&root], Some("p384.test")).unwrap();
     let PeerPublicKey::P384(point) = &peer.leaf_public_key else {
         panic!("expected a P-384 key, got {:?}", peer.leaf_public_key);
@@ -250,7 +261,12 @@ fn intermediates_in_any_order_with_extras_and_the_root_included() {
         vec![&leaf, &lower, &lower, &upper],
     ] {
         let peer = verify(&presented, &[&root], Some("deep.test")).unwrap();
-        assert_eq!(peer.path_len, 3, "presented {} certificates", presented.len());
+        assert_eq!(
+            peer.path_len,
+            3,
+            "presented {} certificates",
+            presented.len()
+        );
     }
 }
 
@@ -260,8 +276,14 @@ fn chain_made_by_openssl_verifies() {
     let anchors = TrustAnchors::from_pem(OPENSSL_ROOT_PEM.as_bytes()).unwrap();
     let now = UnixTime(1_800_000_000);
     for host in ["openssl.test", "127.0.0.1"] {
-        let peer = verify_chain(&chain, &anchors, Some(&name(host)), now, Purpose::ServerAuth)
-            .unwrap();
+        let peer = verify_chain(
+            &chain,
+            &anchors,
+            Some(&name(host)),
+            now,
+            Purpose::ServerAuth,
+        )
+        .unwrap();
         assert_eq!(peer.trust_anchor, "CN=OpenSSL Test Root, O=puredtls tests");
     }
     let key = PrivateKey::from_pem(OPENSSL_SEC1_PEM).unwrap();
@@ -309,7 +331,12 @@ fn untrusted_root_is_unknown_issuer() {
     let err = verify(&[&p.leaf, &p.inter], &[&other], Some("example.com")).unwrap_err();
     assert_eq!(err, CertificateError::UnknownIssuer);
     // Sending the root along does not make it trusted.
-    let err = verify(&[&p.leaf, &p.inter, &p.root], &[&other], Some("example.com")).unwrap_err();
+    let err = verify(
+        &[&p.leaf, &p.inter, &p.root],
+        &[&other],
+        Some("example.com"),
+    )
+    .unwrap_err();
     assert_eq!(err, CertificateError::UnknownIssuer);
 }
 
@@ -352,7 +379,10 @@ fn non_ca_intermediate_is_not_a_ca() {
     let root = CertSpec::ca("Root").self_signed().unwrap();
     for (what, spec) in [
         ("cA=false", CertSpec::ca("Inter").not_ca()),
-        ("no basicConstraints", CertSpec::ca("Inter").no_basic_constraints()),
+        (
+            "no basicConstraints",
+            CertSpec::ca("Inter").no_basic_constraints(),
+        ),
         (
             "keyUsage without keyCertSign",
             CertSpec::ca("Inter").key_usage(Some(&[Ku::DigitalSignature])),
@@ -365,7 +395,10 @@ fn non_ca_intermediate_is_not_a_ca() {
         assert_eq!(err.alert_description_code(), 48);
     }
     // keyUsage absent altogether is fine for a CA.
-    let inter = CertSpec::ca("Inter").key_usage(None).issued_by(&root).unwrap();
+    let inter = CertSpec::ca("Inter")
+        .key_usage(None)
+        .issued_by(&root)
+        .unwrap();
     let leaf = leaf_under(&inter, CertSpec::leaf("a.test").dns("a.test"));
     verify(&[&leaf, &inter], &[&root], Some("a.test")).unwrap();
 }
@@ -374,7 +407,12 @@ fn non_ca_intermediate_is_not_a_ca() {
 fn a_leaf_cannot_issue_certificates() {
     let p = pki(KeyKind::P256);
     let below_leaf = leaf_under(&p.leaf, CertSpec::leaf("evil.test").dns("evil.test"));
-    let err = verify(&[&below_leaf, &p.leaf, &p.inter], &[&p.root], Some("evil.test")).unwrap_err();
+    let err = verify(
+        &[&below_leaf, &p.leaf, &p.inter],
+        &[&p.root],
+        Some("evil.test"),
+    )
+    .unwrap_err();
     assert_eq!(err, CertificateError::NotACa);
 }
 
@@ -501,28 +539,57 @@ fn validity_bounds_are_inclusive() {
     );
     let anchors = anchors(&[&root]);
     let at = |t: u64| {
-        verify_chain(&chain(&[&leaf]), &anchors, None, UnixTime(t), Purpose::ServerAuth)
-            .map(|_| ())
+        verify_chain(
+            &chain(&[&leaf]),
+            &anchors,
+            None,
+            UnixTime(t),
+            Purpose::ServerAuth,
+        )
+        .map(|_| ())
     };
-    assert!(matches!(at(1_799_999_999), Err(CertificateError::NotYetValid { .. })));
+    assert!(matches!(
+        at(1_799_999_999),
+        Err(CertificateError::NotYetValid { .. })
+    ));
     assert_eq!(at(1_800_000_000), Ok(()));
     assert_eq!(at(1_800_000_100), Ok(()));
-    assert!(matches!(at(1_800_000_101), Err(CertificateError::Expired { .. })));
+    assert!(matches!(
+        at(1_800_000_101),
+        Err(CertificateError::Expired { .. })
+    ));
 }
 
 #[test]
 fn dates_after_2049_use_generalized_time_and_verify() {
-    let root = CertSpec::ca("Root").validity(NOT_BEFORE, 4_102_444_800).self_signed().unwrap();
+    let root = CertSpec::ca("Root")
+        .validity(NOT_BEFORE, 4_102_444_800)
+        .self_signed()
+        .unwrap();
     let leaf = leaf_under(
         &root,
-        CertSpec::leaf("a.test").dns("a.test").validity(NOT_BEFORE, 4_102_444_800),
+        CertSpec::leaf("a.test")
+            .dns("a.test")
+            .validity(NOT_BEFORE, 4_102_444_800),
     );
     let anchors = anchors(&[&root]);
     let late = UnixTime(4_000_000_000); // 2096
     verify_chain(&chain(&[&leaf]), &anchors, None, late, Purpose::ServerAuth).unwrap();
-    let err = verify_chain(&chain(&[&leaf]), &anchors, None, UnixTime(4_102_444_801), Purpose::ServerAuth)
-        .unwrap_err();
-    assert!(matches!(err, CertificateError::Expired { not_after: UnixTime(4_102_444_800), .. }));
+    let err = verify_chain(
+        &chain(&[&leaf]),
+        &anchors,
+        None,
+        UnixTime(4_102_444_801),
+        Purpose::ServerAuth,
+    )
+    .unwrap_err();
+    assert!(matches!(
+        err,
+        CertificateError::Expired {
+            not_after: UnixTime(4_102_444_800),
+            ..
+        }
+    ));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -611,7 +678,12 @@ fn wildcard_matches_exactly_one_label() {
     let leaf = leaf_under(&root, CertSpec::leaf("*.example.com").dns("*.example.com"));
     verify(&[&leaf], &[&root], Some("www.example.com")).unwrap();
     verify(&[&leaf], &[&root], Some("API.Example.com")).unwrap();
-    for host in ["example.com", "a.b.example.com", "www.example.org", "wwwexample.com"] {
+    for host in [
+        "example.com",
+        "a.b.example.com",
+        "www.example.org",
+        "wwwexample.com",
+    ] {
         let err = verify(&[&leaf], &[&root], Some(host)).unwrap_err();
         assert_eq!(
             err,
@@ -665,15 +737,33 @@ fn name_constraints_of_an_intermediate_are_enforced() {
         .permit_ip("10.0.0.0", "255.0.0.0")
         .issued_by(&root)
         .unwrap();
-    let ok = leaf_under(&inter, CertSpec::leaf("a").dns("www.example.com").ip("10.1.2.3"));
+    let ok = leaf_under(
+        &inter,
+        CertSpec::leaf("a").dns("www.example.com").ip("10.1.2.3"),
+    );
     verify(&[&ok, &inter], &[&root], Some("www.example.com")).unwrap();
 
     for (spec, bad) in [
-        (CertSpec::leaf("b").dns("www.example.com").dns("evil.com"), "DNS:evil.com"),
-        (CertSpec::leaf("c").dns("badexample.com"), "DNS:badexample.com"),
-        (CertSpec::leaf("d").dns("x.secret.example.com"), "DNS:x.secret.example.com"),
-        (CertSpec::leaf("e").dns("*.example.com"), "DNS:*.example.com"),
-        (CertSpec::leaf("f").dns("www.example.com").ip("192.168.1.1"), "IP:192.168.1.1"),
+        (
+            CertSpec::leaf("b").dns("www.example.com").dns("evil.com"),
+            "DNS:evil.com",
+        ),
+        (
+            CertSpec::leaf("c").dns("badexample.com"),
+            "DNS:badexample.com",
+        ),
+        (
+            CertSpec::leaf("d").dns("x.secret.example.com"),
+            "DNS:x.secret.example.com",
+        ),
+        (
+            CertSpec::leaf("e").dns("*.example.com"),
+            "DNS:*.example.com",
+        ),
+        (
+            CertSpec::leaf("f").dns("www.example.com").ip("192.168.1.1"),
+            "IP:192.168.1.1",
+        ),
     ] {
         let leaf = leaf_under(&inter, spec);
         let err = verify(&[&leaf, &inter], &[&root], None).unwrap_err();
@@ -688,7 +778,10 @@ fn name_constraints_of_an_intermediate_are_enforced() {
 
 #[test]
 fn name_constraints_of_a_root_are_enforced() {
-    let root = CertSpec::ca("Root").permit_dns("corp.test").self_signed().unwrap();
+    let root = CertSpec::ca("Root")
+        .permit_dns("corp.test")
+        .self_signed()
+        .unwrap();
     let inter = CertSpec::ca("Inter").issued_by(&root).unwrap();
     let inside = leaf_under(&inter, CertSpec::leaf("a").dns("host.corp.test"));
     verify(&[&inside, &inter], &[&root], Some("host.corp.test")).unwrap();
@@ -700,6 +793,33 @@ fn name_constraints_of_a_root_are_enforced() {
             name: "DNS:host.other.test".into()
         }
     );
+}
+
+#[test]
+fn name_constraints_on_other_name_forms_are_refused() {
+    // nameConstraints { permittedSubtrees { { base rfc822Name "example.com" } } }
+    let mut email_only = vec![0x30, 0x11, 0xa0, 0x0f, 0x30, 0x0d, 0x81, 0x0b];
+    email_only.extend_from_slice(b"example.com");
+    let root = CertSpec::ca("Root").self_signed().unwrap();
+    let inter = CertSpec::ca("Mail CA")
+        .extension("2.5.29.30", true, &email_only)
+        .issued_by(&root)
+        .unwrap();
+    let leaf = leaf_under(&inter, CertSpec::leaf("a").dns("a.test"));
+    let expected = CertificateError::UnsupportedCriticalExtension(
+        "nameConstraints on rfc822Name (email) names".into(),
+    );
+    assert_eq!(
+        verify(&[&leaf, &inter], &[&root], None).unwrap_err(),
+        expected
+    );
+    // The same constraint on a trust anchor: the anchor loads, chains through it fail.
+    let root = CertSpec::ca("Mail Root")
+        .extension("2.5.29.30", true, &email_only)
+        .self_signed()
+        .unwrap();
+    let leaf = leaf_under(&root, CertSpec::leaf("a").dns("a.test"));
+    assert_eq!(verify(&[&leaf], &[&root], None).unwrap_err(), expected);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -784,7 +904,9 @@ fn unknown_critical_extension_is_refused_and_non_critical_is_ignored() {
     let null = [0x05, 0x00];
     let critical = leaf_under(
         &root,
-        CertSpec::leaf("a").dns("a.test").extension("1.2.3.4", true, &null),
+        CertSpec::leaf("a")
+            .dns("a.test")
+            .extension("1.2.3.4", true, &null),
     );
     let err = verify(&[&critical], &[&root], Some("a.test")).unwrap_err();
     assert_eq!(
@@ -794,7 +916,9 @@ fn unknown_critical_extension_is_refused_and_non_critical_is_ignored() {
     assert_eq!(err.alert_description_code(), 43);
     let benign = leaf_under(
         &root,
-        CertSpec::leaf("a").dns("a.test").extension("1.2.3.4", false, &null),
+        CertSpec::leaf("a")
+            .dns("a.test")
+            .extension("1.2.3.4", false, &null),
     );
     verify(&[&benign], &[&root], Some("a.test")).unwrap();
 }
@@ -858,7 +982,9 @@ fn chain_of_twenty_certificates_is_refused_without_hanging() {
     let root = CertSpec::ca("Root").self_signed().unwrap();
     let mut cas = vec![root.clone()];
     for i in 0..19 {
-        let next = CertSpec::ca(&format!("CA {i}")).issued_by(cas.last().unwrap()).unwrap();
+        let next = CertSpec::ca(&format!("CA {i}"))
+            .issued_by(cas.last().unwrap())
+            .unwrap();
         cas.push(next);
     }
     let leaf = leaf_under(cas.last().unwrap(), CertSpec::leaf("a").dns("a.test"));
@@ -874,25 +1000,39 @@ fn chain_of_twenty_certificates_is_refused_without_hanging() {
             max: MAX_CHAIN_LEN,
         }
     );
-    assert!(started.elapsed() < Duration::from_millis(100), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_millis(100),
+        "{:?}",
+        started.elapsed()
+    );
     // Every policy applies the limit.
     let long = chain(&presented);
     let err = ServerCertVerification::DangerousAcceptAnyCertificate
         .verify(&long, None, NOW)
         .unwrap_err();
-    assert!(matches!(err, CertificateError::ChainTooLong { presented: 20, .. }));
+    assert!(matches!(
+        err,
+        CertificateError::ChainTooLong { presented: 20, .. }
+    ));
     // A chain exactly at the limit (leaf + 7 intermediates) verifies.
     let root = CertSpec::ca("Root").self_signed().unwrap();
     let mut cas = vec![root.clone()];
     for i in 0..7 {
-        let next = CertSpec::ca(&format!("CA {i}")).issued_by(cas.last().unwrap()).unwrap();
+        let next = CertSpec::ca(&format!("CA {i}"))
+            .issued_by(cas.last().unwrap())
+            .unwrap();
         cas.push(next);
     }
     let leaf = leaf_under(cas.last().unwrap(), CertSpec::leaf("a").dns("a.test"));
     let mut presented: Vec<&Issued> = vec![&leaf];
     presented.extend(cas[1..].iter());
     assert_eq!(presented.len(), MAX_CHAIN_LEN);
-    assert_eq!(verify(&presented, &[&root], Some("a.test")).unwrap().path_len, 8);
+    assert_eq!(
+        verify(&presented, &[&root], Some("a.test"))
+            .unwrap()
+            .path_len,
+        8
+    );
 }
 
 #[test]
@@ -902,7 +1042,12 @@ fn many_interchangeable_issuers_cannot_cause_exponential_path_building() {
     let first = CertSpec::ca("Loop CA").self_signed().unwrap();
     let mut loop_cas = vec![first.clone()];
     for _ in 0..6 {
-        loop_cas.push(CertSpec::ca("Loop CA").same_key_as(&first).issued_by(&first).unwrap());
+        loop_cas.push(
+            CertSpec::ca("Loop CA")
+                .same_key_as(&first)
+                .issued_by(&first)
+                .unwrap(),
+        );
     }
     let leaf = leaf_under(&first, CertSpec::leaf("a").dns("a.test"));
     let root = CertSpec::ca("Real Root").self_signed().unwrap();
@@ -913,7 +1058,11 @@ fn many_interchangeable_issuers_cannot_cause_exponential_path_building() {
     let err = verify(&presented, &[&root], Some("a.test")).unwrap_err();
     assert_eq!(err, CertificateError::UnknownIssuer);
     // 32 signature checks at most; a debug build does one in ~2 ms.
-    assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -923,20 +1072,39 @@ fn empty_chain_and_garbage_are_refused() {
     let err = verify_chain(&[], &anchors, None, NOW, Purpose::ServerAuth).unwrap_err();
     assert_eq!(err, CertificateError::Empty);
     assert_eq!(err.alert_description_code(), 40);
-    for garbage in [vec![], vec![0x30], vec![0x30, 0x80, 0x00, 0x00], vec![0xff; 100]] {
-        let err = verify_chain(&[CertificateDer(garbage)], &anchors, None, NOW, Purpose::ServerAuth)
-            .unwrap_err();
+    for garbage in [
+        vec![],
+        vec![0x30],
+        vec![0x30, 0x80, 0x00, 0x00],
+        vec![0xff; 100],
+    ] {
+        let err = verify_chain(
+            &[CertificateDer(garbage)],
+            &anchors,
+            None,
+            NOW,
+            Purpose::ServerAuth,
+        )
+        .unwrap_err();
         assert!(matches!(err, CertificateError::BadEncoding(_)), "{err:?}");
         assert_eq!(err.alert_description_code(), 42);
     }
     // Trailing bytes after a valid certificate are refused too.
     let mut der = root.cert.0.clone();
     der.push(0);
-    let err = verify_chain(&[CertificateDer(der)], &anchors, None, NOW, Purpose::ServerAuth)
-        .unwrap_err();
+    let err = verify_chain(
+        &[CertificateDer(der)],
+        &anchors,
+        None,
+        NOW,
+        Purpose::ServerAuth,
+    )
+    .unwrap_err();
     assert_eq!(
         err,
-        CertificateError::BadEncoding("certificate #1 of the chain: 1 bytes of trailing data".into())
+        CertificateError::BadEncoding(
+            "certificate #1 of the chain: 1 bytes of trailing data".into()
+        )
     );
 }
 
@@ -969,7 +1137,9 @@ fn pinned_fingerprint_that_matches_is_accepted() {
     let pin = parse_fingerprint(&fingerprint_sha256(&cert)).unwrap();
     let policy = ServerCertVerification::PinnedSha256(pin);
     // No name, time or issuer checks: WebRTC semantics.
-    let leaf_key = policy.verify(&[cert], Some(&name("unrelated.test")), UnixTime(0)).unwrap();
+    let leaf_key = policy
+        .verify(&[cert], Some(&name("unrelated.test")), UnixTime(0))
+        .unwrap();
     assert_eq!(leaf_key, PeerPublicKey::P256(key.public_key_sec1()));
 }
 
@@ -979,7 +1149,7 @@ fn pinned_fingerprint_that_differs_is_refused() {
     let (_, other) = generate_self_signed(&["peer"]).unwrap();
     let pin = parse_fingerprint(&fingerprint_sha256(&other)).unwrap();
     let err = ServerCertVerification::PinnedSha256(pin)
-        .verify(&[cert.clone()], None, NOW)
+        .verify(std::slice::from_ref(&cert), None, NOW)
         .unwrap_err();
     assert_eq!(
         err,
@@ -1003,17 +1173,29 @@ fn verifier_callback_can_reject_and_accept() {
     let err = rejecting
         .verify(&chain(&[&p.leaf, &p.inter]), None, NOW)
         .unwrap_err();
-    assert_eq!(err, CertificateError::Rejected("not on the allow list".into()));
+    assert_eq!(
+        err,
+        CertificateError::Rejected("not on the allow list".into())
+    );
     assert_eq!(err.alert_description_code(), 46);
-    assert_eq!(seen.load(Ordering::SeqCst), 2, "the callback sees the whole chain");
+    assert_eq!(
+        seen.load(Ordering::SeqCst),
+        2,
+        "the callback sees the whole chain"
+    );
     assert_eq!(
         err.to_string(),
         "the certificate verifier rejected the chain: not on the allow list"
     );
 
     let accepting = ServerCertVerification::Custom(Arc::new(|_: &[CertificateDer]| Ok(())));
-    let key = accepting.verify(&chain(&[&p.leaf, &p.inter]), None, NOW).unwrap();
-    assert_eq!(key, PeerPublicKey::P256(p.leaf.private_key().unwrap().public_key_sec1()));
+    let key = accepting
+        .verify(&chain(&[&p.leaf, &p.inter]), None, NOW)
+        .unwrap();
+    assert_eq!(
+        key,
+        PeerPublicKey::P256(p.leaf.private_key().unwrap().public_key_sec1())
+    );
 }
 
 #[test]
@@ -1021,7 +1203,9 @@ fn dangerous_accept_any_accepts_any_parseable_chain() {
     let root = CertSpec::ca("Root").self_signed().unwrap();
     let expired_wrong_name = leaf_under(
         &root,
-        CertSpec::leaf("x").dns("x.test").validity(NOT_BEFORE, NOT_BEFORE + 1),
+        CertSpec::leaf("x")
+            .dns("x.test")
+            .validity(NOT_BEFORE, NOT_BEFORE + 1),
     );
     let key = ServerCertVerification::DangerousAcceptAnyCertificate
         .verify(&chain(&[&expired_wrong_name]), Some(&name("y.test")), NOW)
@@ -1032,7 +1216,10 @@ fn dangerous_accept_any_accepts_any_parseable_chain() {
     );
     // It still needs a certificate whose key it can extract.
     let policy = ServerCertVerification::DangerousAcceptAnyCertificate;
-    assert_eq!(policy.verify(&[], None, NOW).unwrap_err(), CertificateError::Empty);
+    assert_eq!(
+        policy.verify(&[], None, NOW).unwrap_err(),
+        CertificateError::Empty
+    );
     assert!(matches!(
         policy.verify(&[CertificateDer(vec![1, 2, 3])], None, NOW),
         Err(CertificateError::BadEncoding(_))
@@ -1046,7 +1233,9 @@ fn webpki_policy_verifies_the_chain_and_name() {
         anchors: anchors(&[&p.root]),
     };
     let good = chain(&[&p.leaf, &p.inter]);
-    policy.verify(&good, Some(&name("example.com")), NOW).unwrap();
+    policy
+        .verify(&good, Some(&name("example.com")), NOW)
+        .unwrap();
     assert!(matches!(
         policy.verify(&good, Some(&name("example.org")), NOW),
         Err(CertificateError::NameMismatch { .. })
@@ -1081,7 +1270,9 @@ fn handshake_signatures_verify_with_the_leaf_key() {
     );
     assert_eq!(
         peer_key.verify(0x0804, msg, &sig),
-        Err(CertificateError::UnsupportedAlgorithm("signature scheme 0x0804".into()))
+        Err(CertificateError::UnsupportedAlgorithm(
+            "signature scheme 0x0804".into()
+        ))
     );
     assert_eq!(
         peer_key.verify(0x0403, msg, &[0x30, 0x00]),
@@ -1149,7 +1340,10 @@ fn sec1_pem_loads() {
     let issued = CertSpec::leaf("k").self_signed().unwrap();
     let expected = issued.private_key().unwrap().public_key_sec1();
     let pem = pem_encode("EC PRIVATE KEY", &issued.key_sec1_der().unwrap());
-    assert_eq!(PrivateKey::from_pem(&pem).unwrap().public_key_sec1(), expected);
+    assert_eq!(
+        PrivateKey::from_pem(&pem).unwrap().public_key_sec1(),
+        expected
+    );
     check_key_matches_certificate(&PrivateKey::from_pem(&pem).unwrap(), &issued.cert).unwrap();
 }
 
@@ -1170,12 +1364,20 @@ fn der_keys_load_in_both_forms() {
     assert_eq!(expected.len(), 65);
     assert_eq!(expected[0], 0x04);
     // And the DER PrivateKey::to_pkcs8_der writes loads back.
-    assert_eq!(PrivateKey::from_der(&pkcs8.to_pkcs8_der()).unwrap().public_key_sec1(), expected);
+    assert_eq!(
+        PrivateKey::from_der(&pkcs8.to_pkcs8_der())
+            .unwrap()
+            .public_key_sec1(),
+        expected
+    );
 }
 
 #[test]
 fn p384_key_is_refused_with_an_exact_message() {
-    let issued = CertSpec::leaf("k").key(KeyKind::P384).self_signed().unwrap();
+    let issued = CertSpec::leaf("k")
+        .key(KeyKind::P384)
+        .self_signed()
+        .unwrap();
     let pkcs8_der = issued.key_pkcs8_der().unwrap();
     let sec1_der = issued.key_sec1_der().unwrap();
     for result in [
@@ -1186,7 +1388,10 @@ fn p384_key_is_refused_with_an_exact_message() {
     ] {
         let err = result.unwrap_err();
         assert_eq!(err, KeyError::P384);
-        assert_eq!(err.to_string(), "private key is P-384, only P-256 is supported");
+        assert_eq!(
+            err.to_string(),
+            "private key is P-384, only P-256 is supported"
+        );
     }
 }
 
@@ -1202,14 +1407,22 @@ fn rsa_key_is_refused_with_an_exact_message() {
     ] {
         let err = result.unwrap_err();
         assert_eq!(err, KeyError::Rsa);
-        assert_eq!(err.to_string(), "private key is RSA, only ECDSA P-256 is supported");
+        assert_eq!(
+            err.to_string(),
+            "private key is RSA, only ECDSA P-256 is supported"
+        );
     }
 }
 
 #[test]
 fn encrypted_key_is_refused_with_an_exact_message() {
-    let der = pem_rfc7468::decode_vec(ENCRYPTED_PKCS8_PEM.as_bytes()).unwrap().1;
-    for result in [PrivateKey::from_pem(ENCRYPTED_PKCS8_PEM), PrivateKey::from_der(&der)] {
+    let der = pem_rfc7468::decode_vec(ENCRYPTED_PKCS8_PEM.as_bytes())
+        .unwrap()
+        .1;
+    for result in [
+        PrivateKey::from_pem(ENCRYPTED_PKCS8_PEM),
+        PrivateKey::from_der(&der),
+    ] {
         let err = result.unwrap_err();
         assert_eq!(err, KeyError::Encrypted);
         assert_eq!(
@@ -1222,27 +1435,45 @@ fn encrypted_key_is_refused_with_an_exact_message() {
 #[test]
 fn ed25519_key_is_named() {
     let err = PrivateKey::from_pem(ED25519_PEM).unwrap_err();
-    assert_eq!(err.to_string(), "private key is Ed25519, only ECDSA P-256 is supported");
+    assert_eq!(
+        err.to_string(),
+        "private key is Ed25519, only ECDSA P-256 is supported"
+    );
 }
 
 #[test]
 fn garbage_is_not_a_key() {
-    for input in ["", "hello", "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n"] {
+    for input in [
+        "",
+        "hello",
+        "-----BEGIN PRIVATE KEY-----\n!!!!\n-----END PRIVATE KEY-----\n",
+    ] {
         let err = PrivateKey::from_pem(input).unwrap_err();
         assert!(
-            err.to_string().starts_with("not a PEM or DER private key: "),
+            err.to_string()
+                .starts_with("not a PEM or DER private key: "),
             "{input:?}: {err}"
         );
     }
-    for input in [&[][..], &[0x30, 0x00], &[0x04, 0x01, 0x00], &[0xde, 0xad, 0xbe, 0xef]] {
+    for input in [
+        &[][..],
+        &[0x30, 0x00],
+        &[0x04, 0x01, 0x00],
+        &[0xde, 0xad, 0xbe, 0xef],
+    ] {
         let err = PrivateKey::from_der(input).unwrap_err();
         assert!(matches!(err, KeyError::NotAKey(_)), "{input:?}: {err:?}");
     }
     // A certificate handed in as the key.
     let (_, cert) = generate_self_signed(&["x"]).unwrap();
-    assert!(matches!(PrivateKey::from_der(&cert.0), Err(KeyError::NotAKey(_))));
+    assert!(matches!(
+        PrivateKey::from_der(&cert.0),
+        Err(KeyError::NotAKey(_))
+    ));
     assert_eq!(
-        PrivateKey::from_pem(&cert.to_pem()).unwrap_err().to_string(),
+        PrivateKey::from_pem(&cert.to_pem())
+            .unwrap_err()
+            .to_string(),
         "not a PEM or DER private key: the PEM holds no private key (found: CERTIFICATE); \
          did you swap the key and certificate files?"
     );
@@ -1253,9 +1484,14 @@ fn zero_scalar_key_is_invalid() {
     // SEC1 ECPrivateKey with a private key of 32 zero bytes on P-256.
     let mut der = vec![0x30, 0x31, 0x02, 0x01, 0x01, 0x04, 0x20];
     der.extend_from_slice(&[0; 32]);
-    der.extend_from_slice(&[0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07]);
+    der.extend_from_slice(&[
+        0xa0, 0x0a, 0x06, 0x08, 0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07,
+    ]);
     der[1] = (der.len() - 2) as u8;
-    assert!(matches!(PrivateKey::from_der(&der), Err(KeyError::Invalid(_))));
+    assert!(matches!(
+        PrivateKey::from_der(&der),
+        Err(KeyError::Invalid(_))
+    ));
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1276,22 +1512,37 @@ fn multi_certificate_pem_loads_in_order() {
     // A key in the same file is skipped.
     let key_pem = PrivateKey::generate().unwrap().to_pkcs8_pem();
     let with_key = format!("{}{}", key_pem.as_str(), p.leaf.cert.to_pem());
-    assert_eq!(load_certificates(with_key.as_bytes()).unwrap(), chain(&[&p.leaf]));
+    assert_eq!(
+        load_certificates(with_key.as_bytes()).unwrap(),
+        chain(&[&p.leaf])
+    );
 }
 
 #[test]
 fn single_der_certificate_loads() {
     let p = pki(KeyKind::P256);
-    assert_eq!(load_certificates(&p.leaf.cert.0).unwrap(), chain(&[&p.leaf]));
+    assert_eq!(
+        load_certificates(&p.leaf.cert.0).unwrap(),
+        chain(&[&p.leaf])
+    );
 }
 
 #[test]
 fn malformed_certificate_in_a_bundle_is_located() {
     let p = pki(KeyKind::P256);
-    let text = format!("{}{}", p.leaf.cert.to_pem(), pem_encode("CERTIFICATE", &[0x30, 0x00]));
+    let text = format!(
+        "{}{}",
+        p.leaf.cert.to_pem(),
+        pem_encode("CERTIFICATE", &[0x30, 0x00])
+    );
     let err = load_certificates(text.as_bytes()).unwrap_err();
-    assert!(matches!(err, CertError::Malformed { index: 1, .. }), "{err:?}");
-    assert!(err.to_string().starts_with("certificate #2 is not a valid X.509 certificate: "));
+    assert!(
+        matches!(err, CertError::Malformed { index: 1, .. }),
+        "{err:?}"
+    );
+    assert!(err
+        .to_string()
+        .starts_with("certificate #2 is not a valid X.509 certificate: "));
     assert!(matches!(
         load_certificates(b"").unwrap_err(),
         CertError::Malformed { index: 0, .. }
@@ -1320,7 +1571,10 @@ fn key_certificate_mismatch_is_detected() {
          check that the key and certificate files belong together"
     );
     // A P-384 certificate never matches a P-256 key.
-    let p384 = CertSpec::leaf("p384").key(KeyKind::P384).self_signed().unwrap();
+    let p384 = CertSpec::leaf("p384")
+        .key(KeyKind::P384)
+        .self_signed()
+        .unwrap();
     assert!(matches!(
         check_key_matches_certificate(&key, &p384.cert),
         Err(CertError::KeyMismatch { .. })
@@ -1350,7 +1604,10 @@ fn fingerprint_is_uppercase_colon_separated_sha256_of_the_der() {
     }
     let digest: [u8; 32] = Sha256::digest(&cert.0).into();
     assert_eq!(parse_fingerprint(&fp).unwrap(), digest);
-    assert_eq!(parse_fingerprint(&format!("sha-256 {}", fp.to_lowercase())).unwrap(), digest);
+    assert_eq!(
+        parse_fingerprint(&format!("sha-256 {}", fp.to_lowercase())).unwrap(),
+        digest
+    );
     assert_eq!(parse_fingerprint(&fp.replace(':', "")).unwrap(), digest);
 }
 
@@ -1392,14 +1649,26 @@ fn generated_certificate_has_names_validity_and_key() {
     let anchors = TrustAnchors::from_certificates(std::slice::from_ref(&cert)).unwrap();
     let now = UnixTime::from_system_time(SystemTime::now());
     let at = |t: UnixTime, host: &str| {
-        verify_chain(std::slice::from_ref(&cert), &anchors, Some(&name(host)), t, Purpose::ServerAuth)
+        verify_chain(
+            std::slice::from_ref(&cert),
+            &anchors,
+            Some(&name(host)),
+            t,
+            Purpose::ServerAuth,
+        )
     };
     for host in ["localhost", "127.0.0.1", "::1"] {
         let peer = at(now, host).unwrap();
-        assert_eq!(peer.leaf_public_key, PeerPublicKey::P256(key.public_key_sec1()));
+        assert_eq!(
+            peer.leaf_public_key,
+            PeerPublicKey::P256(key.public_key_sec1())
+        );
         assert_eq!(peer.path_len, 1);
     }
-    assert!(matches!(at(now, "127.0.0.2"), Err(CertificateError::NameMismatch { .. })));
+    assert!(matches!(
+        at(now, "127.0.0.2"),
+        Err(CertificateError::NameMismatch { .. })
+    ));
     // Valid from now - 1 h to now + 30 days (allowing a few seconds for the test's own run).
     at(UnixTime(now.0 - 3590), "localhost").unwrap();
     assert!(matches!(
@@ -1412,7 +1681,14 @@ fn generated_certificate_has_names_validity_and_key() {
         Err(CertificateError::Expired { .. })
     ));
     // Usable by either DTLS role.
-    verify_chain(std::slice::from_ref(&cert), &anchors, None, now, Purpose::ClientAuth).unwrap();
+    verify_chain(
+        std::slice::from_ref(&cert),
+        &anchors,
+        None,
+        now,
+        Purpose::ClientAuth,
+    )
+    .unwrap();
 }
 
 #[test]
@@ -1490,11 +1766,25 @@ fn every_error_maps_to_its_alert() {
             },
             42,
         ),
-        (CertificateError::ChainTooLong { presented: 9, max: 8 }, 42),
-        (CertificateError::NameConstraintViolation { name: String::new() }, 42),
+        (
+            CertificateError::ChainTooLong {
+                presented: 9,
+                max: 8,
+            },
+            42,
+        ),
+        (
+            CertificateError::NameConstraintViolation {
+                name: String::new(),
+            },
+            42,
+        ),
         (CertificateError::InvalidPurpose, 43),
         (CertificateError::UnsupportedAlgorithm(String::new()), 43),
-        (CertificateError::UnsupportedCriticalExtension(String::new()), 43),
+        (
+            CertificateError::UnsupportedCriticalExtension(String::new()),
+            43,
+        ),
         (CertificateError::Rejected(String::new()), 46),
         (CertificateError::BadHandshakeSignature, 51),
     ];

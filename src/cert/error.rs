@@ -248,7 +248,10 @@ impl fmt::Display for CertificateError {
                 presented.join(", ")
             ),
             CertificateError::BadSignature => {
-                write!(f, "a certificate's signature does not verify with its issuer's key")
+                write!(
+                    f,
+                    "a certificate's signature does not verify with its issuer's key"
+                )
             }
             CertificateError::NotACa => write!(
                 f,

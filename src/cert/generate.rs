@@ -51,9 +51,7 @@ pub fn generate_self_signed(
     let cn = subject_alt_names.first().copied().unwrap_or("puredtls");
     let name = common_name(cn).map_err(CertError::Generation)?;
     let now = SystemTime::now();
-    let not_before = now
-        .checked_sub(Duration::from_secs(3600))
-        .unwrap_or(now);
+    let not_before = now.checked_sub(Duration::from_secs(3600)).unwrap_or(now);
     let not_after = now + Duration::from_secs(30 * 86_400);
 
     let mut extensions = vec![
@@ -107,8 +105,7 @@ fn unix(t: SystemTime) -> u64 {
 
 pub(crate) const BASIC_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.19");
 pub(crate) const KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.15");
-pub(crate) const EXTENDED_KEY_USAGE: ObjectIdentifier =
-    ObjectIdentifier::new_unwrap("2.5.29.37");
+pub(crate) const EXTENDED_KEY_USAGE: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.37");
 pub(crate) const SUBJECT_ALT_NAME: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.17");
 pub(crate) const NAME_CONSTRAINTS: ObjectIdentifier = ObjectIdentifier::new_unwrap("2.5.29.30");
 
@@ -263,7 +260,5 @@ pub(crate) fn build_certificate(
         AnySigningKey::P384(k) => builder.build::<_, p384::ecdsa::DerSignature>(k),
     }
     .map_err(|e| e.to_string())?;
-    cert.to_der()
-        .map(CertificateDer)
-        .map_err(|e| e.to_string())
+    cert.to_der().map(CertificateDer).map_err(|e| e.to_string())
 }

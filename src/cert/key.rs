@@ -48,7 +48,10 @@ impl fmt::Display for KeyError {
             KeyError::NotAKey(detail) => write!(f, "not a PEM or DER private key: {detail}"),
             KeyError::Invalid(detail) => write!(f, "invalid P-256 private key: {detail}"),
             KeyError::Randomness(detail) => {
-                write!(f, "could not generate a private key: OS randomness failed: {detail}")
+                write!(
+                    f,
+                    "could not generate a private key: OS randomness failed: {detail}"
+                )
             }
         }
     }
@@ -266,7 +269,9 @@ fn check_curve(curve: ObjectIdentifier) -> Result<(), KeyError> {
     } else if curve == SECP256K1 {
         Err(KeyError::Unsupported("secp256k1".to_string()))
     } else {
-        Err(KeyError::Unsupported(format!("on the elliptic curve {curve}")))
+        Err(KeyError::Unsupported(format!(
+            "on the elliptic curve {curve}"
+        )))
     }
 }
 
@@ -318,8 +323,9 @@ mod tests {
 
     #[test]
     fn pem_without_a_key_names_what_it_found() {
-        let err = PrivateKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
-            .unwrap_err();
+        let err =
+            PrivateKey::from_pem("-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")
+                .unwrap_err();
         assert_eq!(
             err.to_string(),
             "not a PEM or DER private key: the PEM holds no private key (found: CERTIFICATE); \

@@ -89,7 +89,7 @@ pub fn load_certificates(pem_or_der: &[u8]) -> Result<Vec<CertificateDer>, CertE
 
 fn check_certificate(der: &[u8], index: usize) -> Result<(), CertError> {
     match X509Certificate::from_der(der) {
-        Ok((rest, _)) if rest.is_empty() => Ok(()),
+        Ok(([], _)) => Ok(()),
         Ok((rest, _)) => Err(CertError::Malformed {
             index,
             reason: format!("{} bytes of trailing data", rest.len()),
@@ -199,10 +199,7 @@ mod tests {
         assert_eq!(parse_fingerprint(&s).unwrap(), digest);
         assert_eq!(parse_fingerprint(&s.to_lowercase()).unwrap(), digest);
         assert_eq!(parse_fingerprint(&s.replace(':', "")).unwrap(), digest);
-        assert_eq!(
-            parse_fingerprint(&format!("SHA-256 {s}")).unwrap(),
-            digest
-        );
+        assert_eq!(parse_fingerprint(&format!("SHA-256 {s}")).unwrap(), digest);
         assert_eq!(
             parse_fingerprint(&format!("  sha-256   {}  ", s.to_lowercase())).unwrap(),
             digest
@@ -224,7 +221,10 @@ mod tests {
             "sha-1 AB:CD",
         ] {
             assert!(
-                matches!(parse_fingerprint(bad), Err(CertError::InvalidFingerprint(_))),
+                matches!(
+                    parse_fingerprint(bad),
+                    Err(CertError::InvalidFingerprint(_))
+                ),
                 "{bad:?} was accepted"
             );
         }
@@ -233,13 +233,17 @@ mod tests {
     #[test]
     fn garbage_der_is_malformed_certificate_zero() {
         let err = load_certificates(&[0x30, 0x03, 0x02, 0x01, 0x00]).unwrap_err();
-        assert!(matches!(err, CertError::Malformed { index: 0, .. }), "{err:?}");
+        assert!(
+            matches!(err, CertError::Malformed { index: 0, .. }),
+            "{err:?}"
+        );
     }
 
     #[test]
     fn pem_with_only_a_key_says_so() {
-        let err = load_certificates(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
-            .unwrap_err();
+        let err =
+            load_certificates(b"-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n")
+                .unwrap_err();
         assert_eq!(
             err.to_string(),
             "no CERTIFICATE block found in the PEM (found: PRIVATE KEY); \

@@ -42,7 +42,9 @@ impl ServerName {
         }
         let name = s.strip_suffix('.').unwrap_or(s);
         validate_dns_name(name).map_err(|reason| {
-            CertError::InvalidServerName(format!("{s:?} is not an IP address nor a DNS name: {reason}"))
+            CertError::InvalidServerName(format!(
+                "{s:?} is not an IP address nor a DNS name: {reason}"
+            ))
         })?;
         Ok(ServerName::Dns(name.to_ascii_lowercase()))
     }
@@ -224,7 +226,10 @@ impl NameConstraints {
             return Ok(());
         };
         let permits_dns = self.permitted.iter().any(|s| matches!(s, Subtree::Dns(_)));
-        let permits_ip = self.permitted.iter().any(|s| matches!(s, Subtree::Ip { .. }));
+        let permits_ip = self
+            .permitted
+            .iter()
+            .any(|s| matches!(s, Subtree::Ip { .. }));
         for gn in &san.value.general_names {
             let ok = match gn {
                 GeneralName::DNSName(dns) => {
@@ -336,7 +341,9 @@ mod tests {
             ServerName::parse("a_b.Example.com").unwrap(),
             ServerName::Dns("a_b.example.com".into())
         );
-        for bad in ["", ".", "a..b", "-a.com", "a-.com", "é.com", "a b.com", "*.a.com"] {
+        for bad in [
+            "", ".", "a..b", "-a.com", "a-.com", "é.com", "a b.com", "*.a.com",
+        ] {
             assert!(
                 matches!(ServerName::parse(bad), Err(CertError::InvalidServerName(_))),
                 "{bad:?} accepted"
@@ -377,14 +384,25 @@ mod tests {
         assert!(dns_touches_subtree("*.example.com", "example.com"));
         assert!(dns_touches_subtree("*.example.com", ".example.com"));
         assert!(dns_touches_subtree("*.a.example.com", "example.com"));
-        assert!(!dns_touches_subtree("*.example.com", "x.secret.example.com"));
+        assert!(!dns_touches_subtree(
+            "*.example.com",
+            "x.secret.example.com"
+        ));
         assert!(!dns_touches_subtree("*.example.com", "other.com"));
     }
 
     #[test]
     fn ip_constraint_rules() {
-        assert!(ip_in_subtree(&[10, 1, 2, 3], &[10, 0, 0, 0], &[255, 0, 0, 0]));
-        assert!(!ip_in_subtree(&[11, 1, 2, 3], &[10, 0, 0, 0], &[255, 0, 0, 0]));
+        assert!(ip_in_subtree(
+            &[10, 1, 2, 3],
+            &[10, 0, 0, 0],
+            &[255, 0, 0, 0]
+        ));
+        assert!(!ip_in_subtree(
+            &[11, 1, 2, 3],
+            &[10, 0, 0, 0],
+            &[255, 0, 0, 0]
+        ));
         assert!(!ip_in_subtree(&[0; 16], &[10, 0, 0, 0], &[0, 0, 0, 0]));
     }
 }

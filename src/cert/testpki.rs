@@ -28,8 +28,8 @@ use x509_cert::name::Name;
 
 use super::generate::{
     build_certificate, common_name, dns_general_name, extension, random_serial, validity,
-    AnySigningKey, CertFields, BASIC_CONSTRAINTS, EXTENDED_KEY_USAGE, KEY_USAGE,
-    NAME_CONSTRAINTS, OID_KP_CLIENT_AUTH, OID_KP_SERVER_AUTH, SUBJECT_ALT_NAME,
+    AnySigningKey, CertFields, BASIC_CONSTRAINTS, EXTENDED_KEY_USAGE, KEY_USAGE, NAME_CONSTRAINTS,
+    OID_KP_CLIENT_AUTH, OID_KP_SERVER_AUTH, SUBJECT_ALT_NAME,
 };
 use super::key::PrivateKey;
 use super::load::CertificateDer;
@@ -218,7 +218,8 @@ impl CertSpec {
 
     /// Adds an arbitrary extension: dotted OID, criticality, DER of the value.
     pub fn extension(mut self, oid: &str, critical: bool, value_der: &[u8]) -> Self {
-        self.extra.push((oid.to_string(), critical, value_der.to_vec()));
+        self.extra
+            .push((oid.to_string(), critical, value_der.to_vec()));
         self
     }
 
@@ -282,7 +283,11 @@ impl CertSpec {
                     Eku::Any => ObjectIdentifier::new_unwrap("2.5.29.37.0"),
                 })
                 .collect();
-            extensions.push(extension(EXTENDED_KEY_USAGE, false, &ExtendedKeyUsage(oids))?);
+            extensions.push(extension(
+                EXTENDED_KEY_USAGE,
+                false,
+                &ExtendedKeyUsage(oids),
+            )?);
         }
         if !self.sans.is_empty() {
             let names = self
@@ -319,7 +324,8 @@ impl CertSpec {
         }
         for (oid, critical, value) in &self.extra {
             let oid = ObjectIdentifier::new(oid).map_err(|e| e.to_string())?;
-            let any = <der::asn1::Any as der::Decode>::from_der(value).map_err(|e| e.to_string())?;
+            let any =
+                <der::asn1::Any as der::Decode>::from_der(value).map_err(|e| e.to_string())?;
             extensions.push(extension(oid, *critical, &any)?);
         }
         build_certificate(
@@ -404,7 +410,9 @@ pub struct Issued {
 
 impl core::fmt::Debug for Issued {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
-        f.debug_struct("Issued").field("cert", &self.cert).finish_non_exhaustive()
+        f.debug_struct("Issued")
+            .field("cert", &self.cert)
+            .finish_non_exhaustive()
     }
 }
 

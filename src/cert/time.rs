@@ -60,8 +60,14 @@ mod tests {
     fn display_known_dates() {
         assert_eq!(UnixTime(0).to_string(), "1970-01-01 00:00:00 UTC");
         assert_eq!(UnixTime(951_782_400).to_string(), "2000-02-29 00:00:00 UTC");
-        assert_eq!(UnixTime(1_700_000_000).to_string(), "2023-11-14 22:13:20 UTC");
-        assert_eq!(UnixTime(4_102_444_799).to_string(), "2099-12-31 23:59:59 UTC");
+        assert_eq!(
+            UnixTime(1_700_000_000).to_string(),
+            "2023-11-14 22:13:20 UTC"
+        );
+        assert_eq!(
+            UnixTime(4_102_444_799).to_string(),
+            "2099-12-31 23:59:59 UTC"
+        );
     }
 
     #[test]

@@ -77,10 +77,12 @@ impl PeerPublicKey {
             }
         };
         let key = match self {
-            PeerPublicKey::P256(point) => p256::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                .map(VerifyingKey::P256),
-            PeerPublicKey::P384(point) => p384::ecdsa::VerifyingKey::from_sec1_bytes(point)
-                .map(VerifyingKey::P384),
+            PeerPublicKey::P256(point) => {
+                p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map(VerifyingKey::P256)
+            }
+            PeerPublicKey::P384(point) => {
+                p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map(VerifyingKey::P384)
+            }
         }
         .map_err(|_| CertificateError::BadEncoding("invalid public key point".to_string()))?;
         if key.verify_prehash(&hash, der_sig) {
@@ -103,13 +105,13 @@ impl VerifyingKey {
     fn from_spki(spki: &SubjectPublicKeyInfo<'_>) -> Result<Self, CertificateError> {
         let algorithm = &spki.algorithm.algorithm;
         if *algorithm != OID_KEY_TYPE_EC_PUBLIC_KEY {
-            return Err(CertificateError::UnsupportedAlgorithm(if *algorithm
-                == OID_PKCS1_RSAENCRYPTION
-            {
-                "RSA public key".to_string()
-            } else {
-                format!("public key algorithm {}", oid_name(algorithm))
-            }));
+            return Err(CertificateError::UnsupportedAlgorithm(
+                if *algorithm == OID_PKCS1_RSAENCRYPTION {
+                    "RSA public key".to_string()
+                } else {
+                    format!("public key algorithm {}", oid_name(algorithm))
+                },
+            ));
         }
         let curve = spki
             .algorithm
@@ -142,8 +144,12 @@ impl VerifyingKey {
 
     fn to_peer(&self) -> PeerPublicKey {
         match self {
-            VerifyingKey::P256(k) => PeerPublicKey::P256(k.to_sec1_point(false).as_bytes().to_vec()),
-            VerifyingKey::P384(k) => PeerPublicKey::P384(k.to_sec1_point(false).as_bytes().to_vec()),
+            VerifyingKey::P256(k) => {
+                PeerPublicKey::P256(k.to_sec1_point(false).as_bytes().to_vec())
+            }
+            VerifyingKey::P384(k) => {
+                PeerPublicKey::P384(k.to_sec1_point(false).as_bytes().to_vec())
+            }
         }
     }
 
@@ -329,7 +335,7 @@ fn check_validity(cert: &X509Certificate<'_>, now: UnixTime) -> Result<(), Certi
 
 fn parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         Ok((rest, _)) => Err(format!("{} bytes of trailing data", rest.len())),
         Err(e) => Err(e.to_string()),
     }
@@ -345,11 +351,18 @@ struct Anchor {
     subject_raw: Vec<u8>,
     subject: String,
     key: Result<VerifyingKey, CertificateError>,
+    /// What limits the anchor as an issuer; an error if its extensions cannot be honoured
+    /// (e.g. nameConstraints on directory names), reported when a chain needs the anchor.
+    issuing: Result<AnchorIssuing, CertificateError>,
+}
+
+#[derive(Clone)]
+struct AnchorIssuing {
     /// False when basicConstraints says cA=false or keyUsage lacks keyCertSign: such an
     /// anchor (a pinned self-signed leaf) trusts itself only, it cannot issue.
     may_issue: bool,
     path_len: Option<u32>,
-    name_constraints: Result<Option<NameConstraints>, CertificateError>,
+    name_constraints: Option<NameConstraints>,
 }
 
 /// The certificates a peer's chain must lead to, each parsed once.
@@ -387,23 +400,18 @@ impl TrustAnchors {
     /// Adds one anchor.
     pub fn add(&mut self, cert: &CertificateDer) -> Result<(), CertError> {
         let parsed = parse(&cert.0).map_err(|reason| CertError::Malformed { index: 0, reason })?;
-        let (may_issue, path_len, name_constraints) = match Extensions::read(&parsed) {
-            Ok(ext) => {
-                let may_issue = ext.basic_constraints.is_none_or(|(ca, _)| ca)
-                    && ext.key_usage.is_none_or(|ku| ku.key_cert_sign());
-                let path_len = ext.basic_constraints.and_then(|(_, len)| len);
-                (may_issue, path_len, Ok(ext.name_constraints))
-            }
-            Err(e) => (false, None, Err(e)),
-        };
+        let issuing = Extensions::read(&parsed).map(|ext| AnchorIssuing {
+            may_issue: ext.basic_constraints.is_none_or(|(ca, _)| ca)
+                && ext.key_usage.is_none_or(|ku| ku.key_cert_sign()),
+            path_len: ext.basic_constraints.and_then(|(_, len)| len),
+            name_constraints: ext.name_constraints,
+        });
         self.anchors.push(Anchor {
             der: cert.0.clone(),
             subject_raw: parsed.subject().as_raw().to_vec(),
             subject: subject_string(&parsed),
             key: VerifyingKey::from_spki(parsed.public_key()),
-            may_issue,
-            path_len,
-            name_constraints,
+            issuing,
         });
         Ok(())
     }
@@ -455,6 +463,10 @@ pub struct VerifiedPeer {
 /// - `name`, if given, must match a subjectAltName entry (the common name is ignored);
 /// - unknown critical extensions are refused.
 ///
+/// A leaf with basicConstraints cA=true is accepted (self-signed certificates made by
+/// `openssl req -x509` are CAs), and the anchor's own validity period is not checked (RFC 5280
+/// §6.1.1 (d): an anchor is a name and a key).
+///
 /// Work is bounded: at most [`MAX_CHAIN_LEN`] certificates and a fixed number of path-building
 /// steps.
 pub fn verify_chain(
@@ -505,10 +517,7 @@ pub fn verify_chain(
     leaf_ext.check_purpose(purpose)?;
     // The DTLS 1.2 ECDHE_ECDSA suites sign with the leaf key (RFC 8422 §5.10 / RFC 5280
     // §4.2.1.3: digitalSignature).
-    if leaf_ext
-        .key_usage
-        .is_some_and(|ku| !ku.digital_signature())
-    {
+    if leaf_ext.key_usage.is_some_and(|ku| !ku.digital_signature()) {
         return Err(CertificateError::InvalidPurpose);
     }
     if let Some(name) = name {
@@ -544,11 +553,14 @@ impl<'a> PathBuilder<'a, '_> {
         let child = certs.get(child_index).ok_or(CertificateError::Empty)?;
         let issuer_name = child.issuer().as_raw();
         // Intermediates between the issuer being tried and the leaf.
-        let intermediates_below = path.len() - 1;
+        let intermediates_below = path.len().saturating_sub(1);
         let mut best: Option<CertificateError> = None;
 
         for anchor in self.anchors.iter().filter(|a| a.subject_raw == issuer_name) {
-            self.take_step()?;
+            if let Err(e) = self.take_step() {
+                keep_most_relevant(&mut best, e);
+                return Err(best.unwrap_or(CertificateError::UnknownIssuer));
+            }
             match self.check_anchor(anchor, child, path, intermediates_below) {
                 Ok(()) => return Ok(anchor),
                 Err(e) => keep_most_relevant(&mut best, e),
@@ -562,8 +574,7 @@ impl<'a> PathBuilder<'a, '_> {
                 keep_most_relevant(&mut best, e);
                 break;
             }
-            if let Err(e) = self.check_intermediate(candidate, child, path, intermediates_below)
-            {
+            if let Err(e) = self.check_intermediate(candidate, child, path, intermediates_below) {
                 keep_most_relevant(&mut best, e);
                 continue;
             }
@@ -597,16 +608,17 @@ impl<'a> PathBuilder<'a, '_> {
     ) -> Result<(), CertificateError> {
         let key = anchor.key.as_ref().map_err(Clone::clone)?;
         check_signature(child, key)?;
-        if !anchor.may_issue {
+        let issuing = anchor.issuing.as_ref().map_err(Clone::clone)?;
+        if !issuing.may_issue {
             return Err(CertificateError::NotACa);
         }
-        if anchor
+        if issuing
             .path_len
             .is_some_and(|max| intermediates_below > max as usize)
         {
             return Err(CertificateError::PathTooLong);
         }
-        if let Some(nc) = anchor.name_constraints.as_ref().map_err(Clone::clone)? {
+        if let Some(nc) = &issuing.name_constraints {
             self.check_name_constraints(nc, path)?;
         }
         Ok(())
@@ -665,6 +677,9 @@ pub fn leaf_public_key(cert: &CertificateDer) -> Result<PeerPublicKey, Certifica
     Ok(VerifyingKey::from_spki(parsed.public_key())?.to_peer())
 }
 
+/// An application's own chain check: `Err(reason)` refuses the chain.
+pub type CertVerifierFn = dyn Fn(&[CertificateDer]) -> Result<(), String> + Send + Sync;
+
 /// How a client decides whether to trust the server's certificate chain.
 #[derive(Clone)]
 pub enum ServerCertVerification {
@@ -677,7 +692,7 @@ pub enum ServerCertVerification {
     /// issuer are not checked.
     PinnedSha256([u8; 32]),
     /// The application decides; `Err(reason)` refuses the chain.
-    Custom(Arc<dyn Fn(&[CertificateDer]) -> Result<(), String> + Send + Sync>),
+    Custom(Arc<CertVerifierFn>),
     /// No verification at all: anyone can impersonate the server. For tests only.
     DangerousAcceptAnyCertificate,
 }
