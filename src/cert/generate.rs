@@ -186,6 +186,15 @@ pub(crate) enum AnySigningKey {
     P384(p384::ecdsa::SigningKey),
 }
 
+impl core::fmt::Debug for AnySigningKey {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        f.write_str(match self {
+            AnySigningKey::P256(_) => "P256(<secret>)",
+            AnySigningKey::P384(_) => "P384(<secret>)",
+        })
+    }
+}
+
 impl AnySigningKey {
     pub(crate) fn spki(&self) -> Result<SubjectPublicKeyInfoOwned, String> {
         let der = match self {

@@ -1,10 +1,9 @@
 //! The local private key: ECDSA P-256, parsed once from PEM or DER.
 
 use core::fmt;
-use der::Tagged as _;
 
 use der::asn1::ObjectIdentifier;
-use der::{AnyRef, Decode, Tag};
+use der::{AnyRef, Decode, Tag, Tagged};
 use p256::ecdsa::signature::Signer;
 use p256::ecdsa::{DerSignature, SigningKey};
 use p256::elliptic_curve::Generate;

@@ -89,7 +89,7 @@ pub fn load_certificates(pem_or_der: &[u8]) -> Result<Vec<CertificateDer>, CertE
 
 fn check_certificate(der: &[u8], index: usize) -> Result<(), CertError> {
     match X509Certificate::from_der(der) {
-        Ok((rest, _)) if rest.is_empty() => Ok(()),
+        Ok(([], _)) => Ok(()),
         Ok((rest, _)) => Err(CertError::Malformed {
             index,
             reason: format!("{} bytes of trailing data", rest.len()),

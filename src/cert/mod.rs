@@ -50,6 +50,6 @@ pub use load::{
 pub use name::ServerName;
 pub use time::UnixTime;
 pub use verify::{
-    leaf_public_key, verify_chain, PeerPublicKey, Purpose, ServerCertVerification, TrustAnchors,
-    VerifiedPeer, MAX_CHAIN_LEN,
+    leaf_public_key, verify_chain, CertVerifierFn, PeerPublicKey, Purpose, ServerCertVerification,
+    TrustAnchors, VerifiedPeer, MAX_CHAIN_LEN,
 };

@@ -93,6 +93,7 @@ pub struct CertSpec {
     permitted: Vec<San>,
     excluded: Vec<San>,
     extra: Vec<(String, bool, Vec<u8>)>,
+    reuse_key: Option<AnySigningKey>,
 }
 
 #[derive(Clone, Debug)]
@@ -137,6 +138,7 @@ impl CertSpec {
             permitted: Vec::new(),
             excluded: Vec::new(),
             extra: Vec::new(),
+            reuse_key: None,
         }
     }
 
@@ -221,9 +223,23 @@ impl CertSpec {
         self
     }
 
+    /// Certifies the key of `other` instead of a fresh one (re-keyed or cross certificates,
+    /// and hostile chains where many certificates share a name and a key).
+    pub fn same_key_as(mut self, other: &Issued) -> Self {
+        self.reuse_key = Some(other.key.clone());
+        self
+    }
+
+    fn subject_key(&self) -> Result<AnySigningKey, String> {
+        match &self.reuse_key {
+            Some(key) => Ok(key.clone()),
+            None => new_key(self.key),
+        }
+    }
+
     /// Makes a self-signed certificate (a root, or a self-signed leaf).
     pub fn self_signed(self) -> Result<Issued, String> {
-        let key = new_key(self.key)?;
+        let key = self.subject_key()?;
         let name = common_name(&self.cn)?;
         let cert = self.build(name.clone(), &key, &key)?;
         Ok(Issued { cert, key, name })
@@ -231,7 +247,7 @@ impl CertSpec {
 
     /// Makes a certificate signed by `issuer`.
     pub fn issued_by(self, issuer: &Issued) -> Result<Issued, String> {
-        let key = new_key(self.key)?;
+        let key = self.subject_key()?;
         let name = common_name(&self.cn)?;
         let cert = self.build(issuer.name.clone(), &key, &issuer.key)?;
         Ok(Issued { cert, key, name })

@@ -335,7 +335,7 @@ fn check_validity(cert: &X509Certificate<'_>, now: UnixTime) -> Result<(), Certi
 
 fn parse(der: &[u8]) -> Result<X509Certificate<'_>, String> {
     match X509Certificate::from_der(der) {
-        Ok((rest, cert)) if rest.is_empty() => Ok(cert),
+        Ok(([], cert)) => Ok(cert),
         Ok((rest, _)) => Err(format!("{} bytes of trailing data", rest.len())),
         Err(e) => Err(e.to_string()),
     }
@@ -351,11 +351,18 @@ struct Anchor {
     subject_raw: Vec<u8>,
     subject: String,
     key: Result<VerifyingKey, CertificateError>,
+    /// What limits the anchor as an issuer; an error if its extensions cannot be honoured
+    /// (e.g. nameConstraints on directory names), reported when a chain needs the anchor.
+    issuing: Result<AnchorIssuing, CertificateError>,
+}
+
+#[derive(Clone)]
+struct AnchorIssuing {
     /// False when basicConstraints says cA=false or keyUsage lacks keyCertSign: such an
     /// anchor (a pinned self-signed leaf) trusts itself only, it cannot issue.
     may_issue: bool,
     path_len: Option<u32>,
-    name_constraints: Result<Option<NameConstraints>, CertificateError>,
+    name_constraints: Option<NameConstraints>,
 }
 
 /// The certificates a peer's chain must lead to, each parsed once.
@@ -393,23 +400,18 @@ impl TrustAnchors {
     /// Adds one anchor.
     pub fn add(&mut self, cert: &CertificateDer) -> Result<(), CertError> {
         let parsed = parse(&cert.0).map_err(|reason| CertError::Malformed { index: 0, reason })?;
-        let (may_issue, path_len, name_constraints) = match Extensions::read(&parsed) {
-            Ok(ext) => {
-                let may_issue = ext.basic_constraints.is_none_or(|(ca, _)| ca)
-                    && ext.key_usage.is_none_or(|ku| ku.key_cert_sign());
-                let path_len = ext.basic_constraints.and_then(|(_, len)| len);
-                (may_issue, path_len, Ok(ext.name_constraints))
-            }
-            Err(e) => (false, None, Err(e)),
-        };
+        let issuing = Extensions::read(&parsed).map(|ext| AnchorIssuing {
+            may_issue: ext.basic_constraints.is_none_or(|(ca, _)| ca)
+                && ext.key_usage.is_none_or(|ku| ku.key_cert_sign()),
+            path_len: ext.basic_constraints.and_then(|(_, len)| len),
+            name_constraints: ext.name_constraints,
+        });
         self.anchors.push(Anchor {
             der: cert.0.clone(),
             subject_raw: parsed.subject().as_raw().to_vec(),
             subject: subject_string(&parsed),
             key: VerifyingKey::from_spki(parsed.public_key()),
-            may_issue,
-            path_len,
-            name_constraints,
+            issuing,
         });
         Ok(())
     }
@@ -460,6 +462,10 @@ pub struct VerifiedPeer {
 ///   keyUsage, where present, must have digitalSignature;
 /// - `name`, if given, must match a subjectAltName entry (the common name is ignored);
 /// - unknown critical extensions are refused.
+///
+/// A leaf with basicConstraints cA=true is accepted (self-signed certificates made by
+/// `openssl req -x509` are CAs), and the anchor's own validity period is not checked (RFC 5280
+/// §6.1.1 (d): an anchor is a name and a key).
 ///
 /// Work is bounded: at most [`MAX_CHAIN_LEN`] certificates and a fixed number of path-building
 /// steps.
@@ -547,11 +553,14 @@ impl<'a> PathBuilder<'a, '_> {
         let child = certs.get(child_index).ok_or(CertificateError::Empty)?;
         let issuer_name = child.issuer().as_raw();
         // Intermediates between the issuer being tried and the leaf.
-        let intermediates_below = path.len() - 1;
+        let intermediates_below = path.len().saturating_sub(1);
         let mut best: Option<CertificateError> = None;
 
         for anchor in self.anchors.iter().filter(|a| a.subject_raw == issuer_name) {
-            self.take_step()?;
+            if let Err(e) = self.take_step() {
+                keep_most_relevant(&mut best, e);
+                return Err(best.unwrap_or(CertificateError::UnknownIssuer));
+            }
             match self.check_anchor(anchor, child, path, intermediates_below) {
                 Ok(()) => return Ok(anchor),
                 Err(e) => keep_most_relevant(&mut best, e),
@@ -599,16 +608,17 @@ impl<'a> PathBuilder<'a, '_> {
     ) -> Result<(), CertificateError> {
         let key = anchor.key.as_ref().map_err(Clone::clone)?;
         check_signature(child, key)?;
-        if !anchor.may_issue {
+        let issuing = anchor.issuing.as_ref().map_err(Clone::clone)?;
+        if !issuing.may_issue {
             return Err(CertificateError::NotACa);
         }
-        if anchor
+        if issuing
             .path_len
             .is_some_and(|max| intermediates_below > max as usize)
         {
             return Err(CertificateError::PathTooLong);
         }
-        if let Some(nc) = anchor.name_constraints.as_ref().map_err(Clone::clone)? {
+        if let Some(nc) = &issuing.name_constraints {
             self.check_name_constraints(nc, path)?;
         }
         Ok(())
@@ -667,6 +677,9 @@ pub fn leaf_public_key(cert: &CertificateDer) -> Result<PeerPublicKey, Certifica
     Ok(VerifyingKey::from_spki(parsed.public_key())?.to_peer())
 }
 
+/// An application's own chain check: `Err(reason)` refuses the chain.
+pub type CertVerifierFn = dyn Fn(&[CertificateDer]) -> Result<(), String> + Send + Sync;
+
 /// How a client decides whether to trust the server's certificate chain.
 #[derive(Clone)]
 pub enum ServerCertVerification {
@@ -679,7 +692,7 @@ pub enum ServerCertVerification {
     /// issuer are not checked.
     PinnedSha256([u8; 32]),
     /// The application decides; `Err(reason)` refuses the chain.
-    Custom(Arc<dyn Fn(&[CertificateDer]) -> Result<(), String> + Send + Sync>),
+    Custom(Arc<CertVerifierFn>),
     /// No verification at all: anyone can impersonate the server. For tests only.
     DangerousAcceptAnyCertificate,
 }
