@@ -145,6 +145,9 @@ pub struct ServerConfig {
     /// An established session with no authenticated traffic for this long is dropped by the
     /// endpoint table.
     pub idle_timeout: Duration,
+    /// Current time for client-certificate validity, in seconds since the Unix epoch; `None`
+    /// reads the system clock when a client certificate is checked.
+    pub verification_time: Option<u64>,
 }
 
 impl ServerConfig {
@@ -170,6 +173,7 @@ impl ServerConfig {
             cookie_rotation: Duration::from_secs(60),
             max_sessions: 10_000,
             idle_timeout: Duration::from_secs(300),
+            verification_time: None,
         })
     }
 
@@ -195,8 +199,9 @@ pub struct ClientConfig {
     pub server_name: Option<String>,
     /// Client certificate chain and key, offered when the server asks.
     pub client_certificate: Option<(Vec<CertificateDer>, Arc<PrivateKey>)>,
-    /// Current time for certificate validity, in seconds since the Unix epoch. The core reads
-    /// no clock: the caller sets it (the socket adapter does so from the system clock).
+    /// Current time for certificate validity, in seconds since the Unix epoch; `None` reads the
+    /// system clock when the certificate is checked. (Timers never read a clock: they run on
+    /// the `Instant`s the caller passes in.)
     pub verification_time: Option<u64>,
 }
 

@@ -427,7 +427,11 @@ impl ServerHandshake {
             .into_iter()
             .map(CertificateDer)
             .collect();
-        let now = UnixTime(system_unix_time());
+        let now = UnixTime(
+            self.config
+                .verification_time
+                .unwrap_or_else(system_unix_time),
+        );
         let key = verifier.verify_for(&chain, None, now, crate::cert::Purpose::ClientAuth)?;
         self.peer_certificates = chain;
         Ok(Some(key))
