@@ -18,7 +18,7 @@ use crate::handshake::reassembly::HandshakeMessage;
 use crate::handshake::HandshakeType;
 use crate::record::ProtocolVersion;
 use crate::rng::CryptoRngAdapter;
-use crate::session::conn::{Conn, Handshaker};
+use crate::session::conn::{Conn, Handshaker, Secrets};
 use crate::session::engine::{Engine, FlightBuilder, FlightItem};
 use crate::session::transcript::Transcript;
 use crate::session::{Output, Stats, Status};
@@ -169,27 +169,14 @@ impl ClientSession {
         self.conn.engine.max_app_payload()
     }
 
-    /// RFC 5705 keying material exporter; only once connected.
+    /// RFC 5705 keying material exporter (e.g. `EXTRACTOR-dtls_srtp`); only once connected.
     pub fn export_keying_material(
         &self,
         label: &[u8],
         context: Option<&[u8]>,
         out: &mut [u8],
     ) -> Result<(), Error> {
-        let hs = &self.conn.hs;
-        match (&self.conn.status, hs.suite, &hs.master_secret) {
-            (Status::Connected, Some(suite), Some(ms)) => prf::export_keying_material(
-                suite.hash,
-                ms,
-                label,
-                &hs.random,
-                &hs.server_random,
-                context,
-                out,
-            )
-            .map_err(|e| Error::Config(e.to_string())),
-            _ => Err(Error::NotConnected),
-        }
+        self.conn.export_keying_material(label, context, out)
     }
 }
 
@@ -354,7 +341,7 @@ impl ClientHandshake {
         let now = UnixTime(
             self.config
                 .verification_time
-                .unwrap_or_else(system_unix_time),
+                .unwrap_or_else(UnixTime::now_secs),
         );
         let key = self
             .config
@@ -639,6 +626,15 @@ impl Handshaker for ClientHandshake {
     fn is_connected(&self) -> bool {
         matches!(self.state, State::Connected)
     }
+
+    fn secrets(&self) -> Option<Secrets<'_>> {
+        Some(Secrets {
+            suite: self.suite?,
+            master_secret: self.master_secret.as_ref()?,
+            client_random: &self.random,
+            server_random: &self.server_random,
+        })
+    }
 }
 
 impl State {
@@ -676,12 +672,4 @@ fn extension_code(ext: &Extension) -> u16 {
         Extension::Unknown { extension_type, .. } => *extension_type,
     };
     u16::from(t)
-}
-
-/// Wall-clock time for certificate validity when the config gives none.
-fn system_unix_time() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

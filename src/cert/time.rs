@@ -16,6 +16,12 @@ impl UnixTime {
         UnixTime(t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs()))
     }
 
+    /// Seconds since the Unix epoch by the system clock: the fallback when a config gives no
+    /// verification time.
+    pub fn now_secs() -> u64 {
+        Self::from_system_time(SystemTime::now()).0
+    }
+
     /// Converts a signed timestamp as found in certificates; times before 1970 become 0.
     pub(crate) fn from_i64(secs: i64) -> Self {
         UnixTime(u64::try_from(secs).unwrap_or(0))

@@ -20,7 +20,7 @@ use crate::handshake::HandshakeType;
 use crate::record::protect::RecordProtection;
 use crate::record::ProtocolVersion;
 use crate::rng::CryptoRngAdapter;
-use crate::session::conn::{Conn, Handshaker};
+use crate::session::conn::{Conn, Handshaker, Secrets};
 use crate::session::engine::{Engine, FlightBuilder, FlightItem};
 use crate::session::transcript::Transcript;
 use crate::session::{Output, Stats, Status};
@@ -188,27 +188,14 @@ impl ServerSession {
         self.conn.engine.max_app_payload()
     }
 
-    /// RFC 5705 keying material exporter; only once connected.
+    /// RFC 5705 keying material exporter (e.g. `EXTRACTOR-dtls_srtp`); only once connected.
     pub fn export_keying_material(
         &self,
         label: &[u8],
         context: Option<&[u8]>,
         out: &mut [u8],
     ) -> Result<(), Error> {
-        let hs = &self.conn.hs;
-        match (&self.conn.status, hs.suite, &hs.master_secret) {
-            (Status::Connected, Some(suite), Some(ms)) => prf::export_keying_material(
-                suite.hash,
-                ms,
-                label,
-                &hs.client_random,
-                &hs.random,
-                context,
-                out,
-            )
-            .map_err(|e| Error::Config(e.to_string())),
-            _ => Err(Error::NotConnected),
-        }
+        self.conn.export_keying_material(label, context, out)
     }
 }
 
@@ -430,7 +417,7 @@ impl ServerHandshake {
         let now = UnixTime(
             self.config
                 .verification_time
-                .unwrap_or_else(system_unix_time),
+                .unwrap_or_else(UnixTime::now_secs),
         );
         let key = verifier.verify_for(&chain, None, now, crate::cert::Purpose::ClientAuth)?;
         self.peer_certificates = chain;
@@ -632,6 +619,15 @@ impl Handshaker for ServerHandshake {
     fn is_connected(&self) -> bool {
         matches!(self.state, State::Connected)
     }
+
+    fn secrets(&self) -> Option<Secrets<'_>> {
+        Some(Secrets {
+            suite: self.suite?,
+            master_secret: self.master_secret.as_ref()?,
+            client_random: &self.client_random,
+            server_random: &self.random,
+        })
+    }
 }
 
 impl State {
@@ -647,12 +643,4 @@ impl State {
             Self::Failed => "nothing (the handshake failed)",
         }
     }
-}
-
-/// Wall-clock time for client-certificate validity.
-fn system_unix_time() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }

@@ -26,6 +26,18 @@ pub(crate) trait Handshaker {
 
     /// True once our side has verified the peer's Finished.
     fn is_connected(&self) -> bool;
+
+    /// The negotiated suite, the master secret and the two randoms, once derived.
+    fn secrets(&self) -> Option<Secrets<'_>>;
+}
+
+/// What the exporter and the suite accessor need from a state machine.
+#[derive(Debug)]
+pub(crate) struct Secrets<'a> {
+    pub(crate) suite: &'static crate::suite::SuiteInfo,
+    pub(crate) master_secret: &'a crate::suite::prf::MasterSecret,
+    pub(crate) client_random: &'a [u8; 32],
+    pub(crate) server_random: &'a [u8; 32],
 }
 
 #[derive(Debug)]
@@ -189,6 +201,29 @@ impl<H: Handshaker> Conn<H> {
             self.status = Status::Closed;
         }
         self.engine.outbox.output()
+    }
+
+    /// RFC 5705 keying material exporter; only once connected.
+    pub(crate) fn export_keying_material(
+        &self,
+        label: &[u8],
+        context: Option<&[u8]>,
+        out: &mut [u8],
+    ) -> Result<(), Error> {
+        let secrets = match (&self.status, self.hs.secrets()) {
+            (Status::Connected, Some(s)) => s,
+            _ => return Err(Error::NotConnected),
+        };
+        crate::suite::prf::export_keying_material(
+            secrets.suite.hash,
+            secrets.master_secret,
+            label,
+            secrets.client_random,
+            secrets.server_random,
+            context,
+            out,
+        )
+        .map_err(|e| Error::Config(e.to_string()))
     }
 
     pub(crate) fn pending_output(&mut self) -> Output<'_> {
