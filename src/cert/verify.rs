@@ -67,29 +67,22 @@ impl PeerPublicKey {
     /// scheme works with either key. A signature that does not verify is
     /// [`CertificateError::BadHandshakeSignature`] (alert decrypt_error).
     pub fn verify(&self, scheme: u16, msg: &[u8], der_sig: &[u8]) -> Result<(), CertificateError> {
-        let hash = match scheme {
-            ECDSA_SHA256 => Sha256::digest(msg).to_vec(),
-            ECDSA_SHA384 => Sha384::digest(msg).to_vec(),
+        use crate::suite::{ecdsa, CryptoError, SignatureScheme};
+        let (PeerPublicKey::P256(point) | PeerPublicKey::P384(point)) = self;
+        // One ECDSA verifier for the whole crate: the suite's, which binds the hash to the
+        // scheme and takes the curve from the key, as TLS 1.2 does.
+        match scheme {
+            ECDSA_SHA256 | ECDSA_SHA384 => {}
             other => {
                 return Err(CertificateError::UnsupportedAlgorithm(format!(
                     "signature scheme 0x{other:04x}"
                 )))
             }
-        };
-        let key = match self {
-            PeerPublicKey::P256(point) => {
-                p256::ecdsa::VerifyingKey::from_sec1_bytes(point).map(VerifyingKey::P256)
-            }
-            PeerPublicKey::P384(point) => {
-                p384::ecdsa::VerifyingKey::from_sec1_bytes(point).map(VerifyingKey::P384)
-            }
         }
-        .map_err(|_| CertificateError::BadEncoding("invalid public key point".to_string()))?;
-        if key.verify_prehash(&hash, der_sig) {
-            Ok(())
-        } else {
-            Err(CertificateError::BadHandshakeSignature)
-        }
+        ecdsa::verify(SignatureScheme::from(scheme), point, msg, der_sig).map_err(|e| match e {
+            CryptoError::BadSignature => CertificateError::BadHandshakeSignature,
+            _ => CertificateError::BadEncoding("invalid public key point".to_string()),
+        })
     }
 }
 
