@@ -494,6 +494,11 @@ impl Engine {
         self.retransmit_at = None;
         self.reassembler.clear();
         self.next_epoch_records = Vec::new();
+        self.pending_read_protection = None;
+        // Handshake-sized buffers are not needed for records of at most one MTU: give the
+        // memory back so an established session stays small.
+        self.scratch = Vec::new();
+        self.outbox.shrink_to(self.mtu);
         self.app_data_open = true;
     }
 

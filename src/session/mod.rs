@@ -153,6 +153,15 @@ impl Outbox {
         self.delivered = false;
     }
 
+    /// Releases capacity beyond `bytes` per buffer (what is pending is kept).
+    pub(crate) fn shrink_to(&mut self, bytes: usize) {
+        self.tx.shrink_to(bytes);
+        self.rx.shrink_to(bytes);
+        self.tx_ends.shrink_to(4);
+        self.rx_ends.shrink_to(4);
+        self.events.shrink_to(2);
+    }
+
     pub(crate) fn output(&mut self) -> Output<'_> {
         self.delivered = true;
         Output { outbox: self }
