@@ -97,7 +97,9 @@ impl ServerSession {
         // ClientHello's message_seq.
         engine.reassembler.set_next_seq(client_hello_seq);
         engine.set_next_send_seq(client_hello_seq);
-        engine.set_epoch0_write_seq(client_hello_record_seq.saturating_add(1));
+        // RFC 6347 §4.2.1: "the server MUST use the record sequence number in the ClientHello
+        // as the record sequence number in its initial ServerHello".
+        engine.set_epoch0_write_seq(client_hello_record_seq);
         let hs = ServerHandshake {
             config,
             state: State::ExpectClientHello,

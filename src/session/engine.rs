@@ -323,8 +323,8 @@ impl Engine {
         self.next_send_seq = seq;
     }
 
-    /// Starts our epoch-0 record numbers at `seq`: a server continues from the ClientHello's
-    /// record number, which its stateless HelloVerifyRequest already used (RFC 6347 §4.2.1).
+    /// Starts our epoch-0 record numbers at `seq`: a server's initial ServerHello takes the
+    /// record number of the ClientHello that carried the cookie (RFC 6347 §4.2.1).
     pub(crate) fn set_epoch0_write_seq(&mut self, seq: u64) {
         self.write_seq[0] = seq;
     }
