@@ -614,7 +614,13 @@ impl Handshaker for ClientHandshake {
                     .add(message.msg_type, message.message_seq, &message.body);
                 self.send_client_flight(engine, now, &server_public, Some(&request))
             }
-            (State::ExpectFinished, T::Finished) => self.on_server_finished(&message),
+            (State::ExpectFinished, T::Finished) => {
+                self.on_server_finished(&message)?;
+                // The server's final flight arrived, so ours is through. Answering a repeat of
+                // the server's flight would make the server repeat it again, for ever.
+                engine.discard_flight();
+                Ok(())
+            }
             // Servers may send a ticket even though we never ask; it is in the transcript.
             (state @ State::ExpectFinished, T::NewSessionTicket)
             | (state @ State::ExpectChangeCipherSpec, T::NewSessionTicket) => {
