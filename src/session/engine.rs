@@ -264,12 +264,21 @@ impl Engine {
     fn classify(&mut self, content_type: ContentType, epoch: u16, plain: &[u8]) -> Opened {
         match content_type {
             ContentType::Handshake => {
+                // Once the handshake is over a plaintext handshake message is either a repeat
+                // of the peer's last flight or a forgery that anyone can send: it must not
+                // reach the state machine, where it would end the session.
+                let after_handshake = self.app_data_open && epoch == 0;
                 let mut any = false;
                 for fragment in fragments(plain) {
                     let Ok(fragment) = fragment else {
                         self.stats.dropped_malformed += 1;
                         break;
                     };
+                    if after_handshake && fragment.header.message_seq >= self.reassembler.next_seq()
+                    {
+                        self.stats.dropped_unexpected += 1;
+                        continue;
+                    }
                     any = true;
                     match self.reassembler.insert(&fragment, epoch) {
                         Inserted::Accepted => {}
