@@ -76,6 +76,9 @@ pub(crate) struct Engine {
     handshake_deadline: Option<Instant>,
     /// Set when a datagram carried a repeat of the peer's previous flight.
     peer_repeated_flight: bool,
+    /// Set once the peer's next flight has begun to arrive: our flight got through, so a
+    /// repeat from the peer no longer means it was lost.
+    flight_acknowledged: bool,
     /// True once the handshake is done: application data is accepted and delivered.
     pub(crate) app_data_open: bool,
 
@@ -108,6 +111,7 @@ impl Engine {
             rto: common.timers.initial_retransmit,
             handshake_deadline: None,
             peer_repeated_flight: false,
+            flight_acknowledged: false,
             app_data_open: false,
             outbox: Outbox::default(),
             stats: Stats::default(),
@@ -397,6 +401,9 @@ impl Engine {
         await_reply: bool,
     ) -> Result<(), Error> {
         self.flight = items;
+        self.flight_acknowledged = false;
+        // A repeat the peer sent earlier in this datagram is answered by this new flight.
+        self.peer_repeated_flight = false;
         self.rto = self.timers.initial_retransmit;
         self.retransmit_at = await_reply.then(|| now + self.rto);
         self.transmit_flight()
@@ -451,6 +458,7 @@ impl Engine {
     /// The peer's next flight has begun to arrive: our flight got through, stop the timer.
     pub(crate) fn flight_acknowledged(&mut self) {
         self.retransmit_at = None;
+        self.flight_acknowledged = true;
     }
 
     /// Frees the last flight (the handshake is over and the peer has proven it is done).
@@ -459,9 +467,11 @@ impl Engine {
         self.retransmit_at = None;
     }
 
-    /// Retransmits the last flight because the peer repeated its own.
+    /// Retransmits the last flight because the peer repeated its own, unless the peer has
+    /// already answered it: then the repeat is of the peer's current flight, which we are still
+    /// reading, and resending ours would only make the peer repeat again.
     pub(crate) fn retransmit_for_peer(&mut self) -> Result<(), Error> {
-        if self.flight.is_empty() {
+        if self.flight.is_empty() || self.flight_acknowledged {
             return Ok(());
         }
         self.stats.retransmissions += 1;
