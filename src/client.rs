@@ -601,7 +601,13 @@ impl Handshaker for ClientHandshake {
                     .add(message.msg_type, message.message_seq, &message.body);
                 self.send_client_flight(engine, now, &server_public, Some(&request))
             }
-            (State::ExpectFinished, T::Finished) => self.on_server_finished(&message),
+            (State::ExpectFinished, T::Finished) => {
+                self.on_server_finished(&message)?;
+                // The server's final flight arrived, so ours is through. Answering a repeat of
+                // the server's flight would make the server repeat it again, for ever.
+                engine.discard_flight();
+                Ok(())
+            }
             // Servers may send a ticket even though we never ask; it is in the transcript.
             (state @ State::ExpectFinished, T::NewSessionTicket)
             | (state @ State::ExpectChangeCipherSpec, T::NewSessionTicket) => {
@@ -672,4 +678,75 @@ fn extension_code(ext: &Extension) -> u16 {
         Extension::Unknown { extension_type, .. } => *extension_type,
     };
     u16::from(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::alert::AlertDescription;
+    use crate::config::ServerConfig;
+    use crate::server::{Accept, Server};
+    use crate::session::Event;
+
+    fn datagrams(out: &Output<'_>) -> Vec<Vec<u8>> {
+        out.transmits().map(<[u8]>::to_vec).collect()
+    }
+
+    /// No one outside can make the server's Finished decrypt and still disagree with the
+    /// client's transcript: a change to the transcript is caught by the server's check of the
+    /// client's Finished first, or changes the keys. So the client's own check is exercised by
+    /// giving it one more transcript message than the server has.
+    #[test]
+    fn server_finished_not_matching_the_transcript_fails_with_bad_finished() {
+        let now = Instant::now();
+        let peer = "127.0.0.1:40000".parse().unwrap();
+        let (key, cert) = crate::cert::generate_self_signed(&["localhost"]).unwrap();
+        let server_config = ServerConfig::new(vec![cert], key).unwrap();
+        let mut server = Server::new(Arc::new(server_config)).unwrap();
+        let client_config = ClientConfig::dangerous_accept_any_certificate();
+        let mut client = ClientSession::new(Arc::new(client_config), now).unwrap();
+
+        let ch1 = datagrams(&client.poll_output());
+        let Accept::HelloVerifyRequest(hvr) = server.accept(now, peer, &ch1[0]) else {
+            panic!("expected a HelloVerifyRequest");
+        };
+        let hvr = hvr.to_vec();
+        let ch2 = datagrams(&client.handle_datagram(now, &hvr));
+        let Accept::NewSession(mut session) = server.accept(now, peer, &ch2[0]) else {
+            panic!("expected a session");
+        };
+        let mut client_flight = Vec::new();
+        for d in datagrams(&session.poll_output()) {
+            client_flight.extend(datagrams(&client.handle_datagram(now, &d)));
+        }
+        let mut server_flight = Vec::new();
+        for d in &client_flight {
+            server_flight.extend(datagrams(&session.handle_datagram(now, d)));
+        }
+        assert_eq!(session.status(), &Status::Connected);
+
+        client
+            .conn
+            .hs
+            .transcript
+            .add(HandshakeType::NewSessionTicket, 5, &[0; 6]);
+        let mut alert = Vec::new();
+        let mut events = Vec::new();
+        for d in &server_flight {
+            let out = client.handle_datagram(now, d);
+            alert.extend(datagrams(&out));
+            events.extend(out.events().iter().cloned());
+        }
+        assert_eq!(client.status(), &Status::Failed(Error::BadFinished));
+        assert_eq!(events, vec![Event::Failed(Error::BadFinished)]);
+        // The client writes epoch 1 by now, so its decrypt_error alert is encrypted; the
+        // server reads it.
+        assert_eq!(alert.len(), 1);
+        assert_eq!(alert[0].get(3..5), Some(&[0u8, 1][..]), "epoch 1");
+        let _ = session.handle_datagram(now, &alert[0]);
+        assert_eq!(
+            session.status(),
+            &Status::Failed(Error::AlertReceived(AlertDescription::DecryptError))
+        );
+    }
 }

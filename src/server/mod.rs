@@ -143,6 +143,7 @@ impl Server {
                 peer,
                 start.fragment.header.message_seq,
                 start.record.sequence_number,
+                *prefix.random,
             );
             session.process_datagram(now, datagram);
             self.stats.sessions_created += 1;

@@ -83,13 +83,14 @@ pub struct ServerSession {
 
 impl ServerSession {
     /// A session waiting for the ClientHello whose first fragment had message_seq
-    /// `client_hello_seq` and a valid cookie.
+    /// `client_hello_seq`, `client_random` and a valid cookie.
     pub(crate) fn new(
         config: Arc<ServerConfig>,
         now: Instant,
         peer: SocketAddr,
         client_hello_seq: u16,
         client_hello_record_seq: u64,
+        client_random: [u8; 32],
     ) -> Self {
         let mut engine = Engine::new(&config.common);
         engine.start_handshake_clock(now);
@@ -97,11 +98,15 @@ impl ServerSession {
         // ClientHello's message_seq.
         engine.reassembler.set_next_seq(client_hello_seq);
         engine.set_next_send_seq(client_hello_seq);
-        engine.set_epoch0_write_seq(client_hello_record_seq.saturating_add(1));
+        // RFC 6347 §4.2.1: "the server MUST use the record sequence number in the ClientHello
+        // as the record sequence number in its initial ServerHello".
+        engine.set_epoch0_write_seq(client_hello_record_seq);
         let hs = ServerHandshake {
             config,
             state: State::ExpectClientHello,
-            client_random: [0; 32],
+            // Known from the first fragment already, so the endpoint can tell a repeat of a
+            // ClientHello still being reassembled from a new handshake.
+            client_random,
             random: [0; 32],
             transcript: Transcript::default(),
             suite: None,

@@ -76,6 +76,9 @@ pub(crate) struct Engine {
     handshake_deadline: Option<Instant>,
     /// Set when a datagram carried a repeat of the peer's previous flight.
     peer_repeated_flight: bool,
+    /// Set once the peer's next flight has begun to arrive: our flight got through, so a
+    /// repeat from the peer no longer means it was lost.
+    flight_acknowledged: bool,
     /// True once the handshake is done: application data is accepted and delivered.
     pub(crate) app_data_open: bool,
 
@@ -108,6 +111,7 @@ impl Engine {
             rto: common.timers.initial_retransmit,
             handshake_deadline: None,
             peer_repeated_flight: false,
+            flight_acknowledged: false,
             app_data_open: false,
             outbox: Outbox::default(),
             stats: Stats::default(),
@@ -264,12 +268,21 @@ impl Engine {
     fn classify(&mut self, content_type: ContentType, epoch: u16, plain: &[u8]) -> Opened {
         match content_type {
             ContentType::Handshake => {
+                // Once the handshake is over a plaintext handshake message is either a repeat
+                // of the peer's last flight or a forgery that anyone can send: it must not
+                // reach the state machine, where it would end the session.
+                let after_handshake = self.app_data_open && epoch == 0;
                 let mut any = false;
                 for fragment in fragments(plain) {
                     let Ok(fragment) = fragment else {
                         self.stats.dropped_malformed += 1;
                         break;
                     };
+                    if after_handshake && fragment.header.message_seq >= self.reassembler.next_seq()
+                    {
+                        self.stats.dropped_unexpected += 1;
+                        continue;
+                    }
                     any = true;
                     if self.app_data_open
                         && fragment.header.message_seq >= self.reassembler.next_seq()
@@ -332,8 +345,8 @@ impl Engine {
         self.next_send_seq = seq;
     }
 
-    /// Starts our epoch-0 record numbers at `seq`: a server continues from the ClientHello's
-    /// record number, which its stateless HelloVerifyRequest already used (RFC 6347 §4.2.1).
+    /// Starts our epoch-0 record numbers at `seq`: a server's initial ServerHello takes the
+    /// record number of the ClientHello that carried the cookie (RFC 6347 §4.2.1).
     pub(crate) fn set_epoch0_write_seq(&mut self, seq: u64) {
         self.write_seq[0] = seq;
     }
@@ -397,6 +410,9 @@ impl Engine {
         await_reply: bool,
     ) -> Result<(), Error> {
         self.flight = items;
+        self.flight_acknowledged = false;
+        // A repeat the peer sent earlier in this datagram is answered by this new flight.
+        self.peer_repeated_flight = false;
         self.rto = self.timers.initial_retransmit;
         self.retransmit_at = await_reply.then(|| now + self.rto);
         self.transmit_flight()
@@ -451,6 +467,7 @@ impl Engine {
     /// The peer's next flight has begun to arrive: our flight got through, stop the timer.
     pub(crate) fn flight_acknowledged(&mut self) {
         self.retransmit_at = None;
+        self.flight_acknowledged = true;
     }
 
     /// Frees the last flight (the handshake is over and the peer has proven it is done).
@@ -459,9 +476,11 @@ impl Engine {
         self.retransmit_at = None;
     }
 
-    /// Retransmits the last flight because the peer repeated its own.
+    /// Retransmits the last flight because the peer repeated its own, unless the peer has
+    /// already answered it: then the repeat is of the peer's current flight, which we are still
+    /// reading, and resending ours would only make the peer repeat again.
     pub(crate) fn retransmit_for_peer(&mut self) -> Result<(), Error> {
-        if self.flight.is_empty() {
+        if self.flight.is_empty() || self.flight_acknowledged {
             return Ok(());
         }
         self.stats.retransmissions += 1;
