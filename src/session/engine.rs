@@ -268,31 +268,24 @@ impl Engine {
     fn classify(&mut self, content_type: ContentType, epoch: u16, plain: &[u8]) -> Opened {
         match content_type {
             ContentType::Handshake => {
-                // Once the handshake is over a plaintext handshake message is either a repeat
-                // of the peer's last flight or a forgery that anyone can send: it must not
-                // reach the state machine, where it would end the session.
-                let after_handshake = self.app_data_open && epoch == 0;
                 let mut any = false;
                 for fragment in fragments(plain) {
                     let Ok(fragment) = fragment else {
                         self.stats.dropped_malformed += 1;
                         break;
                     };
-                    if after_handshake && fragment.header.message_seq >= self.reassembler.next_seq()
+                    if self.app_data_open
+                        && fragment.header.message_seq >= self.reassembler.next_seq()
                     {
+                        // Once the handshake is over a new handshake message is either a
+                        // renegotiation attempt (never supported, RFC 5746) or, in epoch 0, a
+                        // forgery anyone can send: it must not reach the state machine, where
+                        // it would end the session. Repeats of the peer's last flight still
+                        // count (below).
                         self.stats.dropped_unexpected += 1;
                         continue;
                     }
                     any = true;
-                    if self.app_data_open
-                        && fragment.header.message_seq >= self.reassembler.next_seq()
-                    {
-                        // After the handshake a new handshake message is either a
-                        // renegotiation attempt (never supported, RFC 5746) or an off-path
-                        // forgery in epoch 0: it must not reach the state machine.
-                        self.stats.dropped_unexpected += 1;
-                        continue;
-                    }
                     match self.reassembler.insert(&fragment, epoch) {
                         Inserted::Accepted => {}
                         Inserted::Old => self.peer_repeated_flight = true,
