@@ -120,11 +120,17 @@ impl CookieKeys {
                 let mut secret = Zeroizing::new([0u8; 32]);
                 fill_random(&mut secret);
                 self.rotate(&secret);
-                // A server idle for several periods must not keep a stale "previous" alive.
-                if now >= due + self.period {
+                let next = due + self.period;
+                if now >= next {
+                    // Idle for a whole period or more: the old secret's cookies have expired
+                    // too, and the schedule restarts from now.
                     self.previous = None;
+                    self.next_rotation = Some(now + self.period);
+                } else {
+                    // Keep the schedule: a cookie lives at most two periods, however sparse
+                    // the traffic that triggers rotations.
+                    self.next_rotation = Some(next);
                 }
-                self.next_rotation = Some(now + self.period);
             }
             Some(_) => {}
         }

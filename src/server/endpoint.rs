@@ -9,7 +9,7 @@ use std::time::Instant;
 use crate::config::ServerConfig;
 use crate::error::Error;
 use crate::handshake::message::ClientHello;
-use crate::server::{client_hello_start, Accept, FrontDoorStats, Server, ServerSession};
+use crate::server::{client_hello_start, Accept, FrontDoorStats, Ignored, Server, ServerSession};
 use crate::session::{Event, Output, Status};
 
 /// A datagram to send to `peer`; its bytes are [`EndpointOutput::datagram`].
@@ -192,9 +192,11 @@ impl Endpoint {
     fn accept(&mut self, now: Instant, peer: SocketAddr, datagram: &[u8]) {
         let full = self.sessions.len() >= self.front.config().max_sessions
             && !self.sessions.contains_key(&peer);
-        match self.front.accept(now, peer, datagram) {
+        match self.front.accept_if(now, peer, datagram, !full) {
             Accept::HelloVerifyRequest(hvr) => self.out.datagram(peer, hvr),
-            Accept::NewSession(_) if full => self.out.events.push(EndpointEvent::Refused(peer)),
+            Accept::Ignored(Ignored::AtCapacity) => {
+                self.out.events.push(EndpointEvent::Refused(peer))
+            }
             Accept::NewSession(mut session) => {
                 let output = session.poll_output();
                 self.out.take(peer, &output);

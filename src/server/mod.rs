@@ -43,6 +43,8 @@ pub enum Ignored {
     Malformed,
     /// The client offers only versions older than DTLS 1.2.
     UnsupportedVersion,
+    /// A valid cookie, but the session table is full (`max_sessions`).
+    AtCapacity,
 }
 
 /// Counters of the front door.
@@ -115,6 +117,18 @@ impl Server {
 
     /// Handles a datagram from `peer`, which has no session yet.
     pub fn accept(&mut self, now: Instant, peer: SocketAddr, datagram: &[u8]) -> Accept<'_> {
+        self.accept_if(now, peer, datagram, true)
+    }
+
+    /// As [`Server::accept`]; when `may_create` is false a valid cookie is answered with
+    /// `Ignored(AtCapacity)` before any handshake work is done.
+    pub(crate) fn accept_if(
+        &mut self,
+        now: Instant,
+        peer: SocketAddr,
+        datagram: &[u8],
+        may_create: bool,
+    ) -> Accept<'_> {
         let random = &self.config.common.random;
         self.cookies
             .rotate_if_due(now, |s: &mut [u8; 32]| random.fill(s));
@@ -137,6 +151,10 @@ impl Server {
             session_id: prefix.session_id,
         };
         if !prefix.cookie.is_empty() && self.cookies.verify(&input, prefix.cookie) {
+            if !may_create {
+                self.stats.ignored += 1;
+                return Accept::Ignored(Ignored::AtCapacity);
+            }
             let mut session = ServerSession::new(
                 Arc::clone(&self.config),
                 now,
