@@ -2028,6 +2028,11 @@ fn endpoint_refuses_sessions_beyond_max_sessions() {
     assert_eq!(t.events, vec![EndpointEvent::Refused(other_peer())]);
     assert!(t.to.is_empty());
     assert_eq!(endpoint.len(), 1);
+    assert_eq!(
+        endpoint.front_door_stats().sessions_created,
+        1,
+        "a refused ClientHello costs no handshake work"
+    );
     assert!(endpoint.session(&other_peer()).is_none());
 
     let d = collect(&first.send(b"unaffected").unwrap());
