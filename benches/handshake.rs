@@ -18,7 +18,9 @@ use openssl::ssl::SslMode;
 #[allow(dead_code)]
 mod openssl_dtls;
 
-use openssl_dtls::{client_context, connect, server_context, Cookies, Identity, HANDSHAKE_MTU};
+use openssl_dtls::{
+    client_context, connect, server, server_context, Cookies, Identity, HANDSHAKE_MTU,
+};
 
 fn handshake(c: &mut Criterion) {
     let identity = Identity::self_signed_p256("bench.puredtls.test");
@@ -49,6 +51,12 @@ fn handshake(c: &mut Criterion) {
             },
         );
     }
+
+    // A component of `server_cpu`: building (and freeing) the server's `Ssl` + stream BIO alone.
+    let server_ctx = server_context(&identity, Cookies::On, SslMode::empty());
+    g.bench_function("openssl/server_ssl_new_only", |b| {
+        b.iter(|| server(&server_ctx, HANDSHAKE_MTU))
+    });
 
     // TODO(puredtls): same two benches once the sessions exist:
     //   "puredtls" / "cookie/client+server": build a ClientSession and feed datagrams through a
