@@ -1,0 +1,93 @@
+//! The front door: what a server spends answering a cookie-less ClientHello with a
+//! HelloVerifyRequest (RFC 6347 §4.2.1), the cost every spoofed or first-contact datagram imposes.
+//!
+//! One real ClientHello is captured from an OpenSSL client once; each iteration feeds a copy to
+//! the server and takes the HelloVerifyRequest back out.
+//!
+//! - `openssl/DTLSv1_listen`: OpenSSL's stateless path, one reused `Ssl` (`DTLSv1_listen` clears
+//!   it on every call). The `openssl` crate does not expose it; it is called through `extern "C"`.
+//! - `openssl/stateful_accept`: what the `openssl` crate offers by itself: a fresh server `Ssl`
+//!   per ClientHello with `SSL_OP_COOKIE_EXCHANGE`, one `do_handshake` step, then dropped.
+//! - `puredtls/cookie_hmac_only`: a component, not the front door: `CookieKeys::generate` for
+//!   one ClientHello (the HMAC-SHA256 every HelloVerifyRequest needs).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use std::hint::black_box;
+
+use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use openssl::ssl::SslMode;
+use puredtls::cookie::{CookieInput, CookieKeys};
+
+#[path = "support/openssl_dtls.rs"]
+#[allow(dead_code)]
+mod openssl_dtls;
+
+use openssl_dtls::{
+    capture_client_hello, client_context, is_hello_verify_request, server, server_context, step,
+    Cookies, Identity, Listened, Listener, HANDSHAKE_MTU,
+};
+
+fn front_door(c: &mut Criterion) {
+    let identity = Identity::self_signed_p256("bench.puredtls.test");
+    let client_ctx = client_context(&identity, SslMode::empty());
+    let server_ctx = server_context(&identity, Cookies::On, SslMode::empty());
+    let client_hello = capture_client_hello(&client_ctx);
+
+    let mut g = c.benchmark_group("front_door");
+    g.throughput(Throughput::Elements(1));
+
+    let mut listener = Listener::new(&server_ctx);
+    assert_eq!(listener.listen(&client_hello), Listened::Answered);
+    let hvr = listener.pipe().outbox.pop_front().expect("an answer");
+    assert!(
+        is_hello_verify_request(&hvr),
+        "DTLSv1_listen did not answer with a HelloVerifyRequest"
+    );
+    println!(
+        "front_door: ClientHello {} bytes -> HelloVerifyRequest {} bytes",
+        client_hello.len(),
+        hvr.len()
+    );
+    g.bench_function("openssl/DTLSv1_listen", |b| {
+        b.iter(|| {
+            let r = listener.listen(&client_hello);
+            let pipe = listener.pipe();
+            let answer = pipe.outbox.pop_front().expect("DTLSv1_listen sent nothing");
+            assert!(r == Listened::Answered && is_hello_verify_request(&answer));
+            pipe.recycle(answer);
+        })
+    });
+
+    g.bench_function("openssl/stateful_accept", |b| {
+        b.iter(|| {
+            let mut s = server(&server_ctx, HANDSHAKE_MTU);
+            s.get_mut().receive(&client_hello);
+            assert!(!step(&mut s));
+            let answer = s.get_mut().outbox.pop_front().expect("accept sent nothing");
+            assert!(is_hello_verify_request(&answer));
+            s
+        })
+    });
+
+    let keys = CookieKeys::new(&[7; 32], Duration::from_secs(60));
+    let random = [0x42; 32];
+    let input = CookieInput {
+        peer: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 40_000),
+        client_version: 0xfefd,
+        random: &random,
+        session_id: &[],
+    };
+    g.bench_function("puredtls/cookie_hmac_only", |b| {
+        b.iter(|| keys.generate(black_box(&input)))
+    });
+
+    // TODO(puredtls): "puredtls/stateless_hvr": Server::handle_datagram(now, peer, &client_hello)
+    // on one reused Server (the same captured OpenSSL ClientHello), asserting the answer is a
+    // HelloVerifyRequest and that no session was created.
+    g.finish();
+}
+
+criterion_group!(benches, front_door);
+criterion_main!(benches);

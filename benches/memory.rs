@@ -1,0 +1,295 @@
+//! Memory held per DTLS connection: bytes live on the heap per connection, counted by a global
+//! allocator in this binary. Not a timing benchmark, so it has its own `main` (no criterion).
+//!
+//! OpenSSL allocates with its own `CRYPTO_malloc`, which the Rust allocator would never see, so
+//! before OpenSSL's first allocation `CRYPTO_set_mem_functions` routes `CRYPTO_malloc`,
+//! `CRYPTO_realloc` and `CRYPTO_free` into the Rust global allocator (with a 16-byte size header,
+//! left out of the figures). From then on one counter sees OpenSSL, the `openssl` crate's
+//! wrappers, and (later) puredtls alike. Figures are bytes requested from the allocator; the
+//! allocator's own per-block overhead is not included. An RSS delta is printed as a cross-check.
+//!
+//! `cargo bench --bench memory` measures N = 100 connections; without `--bench` (as under
+//! `cargo test --all-targets`) it runs N = 4 so that the test run stays quick.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::os::raw::{c_char, c_int, c_void};
+use std::ptr;
+use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
+
+use openssl::ssl::{SslContext, SslMode};
+
+#[path = "support/openssl_dtls.rs"]
+#[allow(dead_code)]
+mod openssl_dtls;
+
+use openssl_dtls::{
+    client_context, deliver, server_context, step, Cookies, Identity, Pair, HANDSHAKE_MTU,
+};
+
+/// Bytes currently allocated through the global allocator (OpenSSL's included, headers too).
+static HELD: AtomicIsize = AtomicIsize::new(0);
+/// Live allocations through the global allocator.
+static LIVE: AtomicIsize = AtomicIsize::new(0);
+/// Live OpenSSL allocations, to take their size headers back out of `HELD`.
+static OPENSSL_LIVE: AtomicIsize = AtomicIsize::new(0);
+
+struct Counting;
+
+// SAFETY: forwards to `System` unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc(layout) };
+        if !p.is_null() {
+            HELD.fetch_add(layout.size() as isize, Relaxed);
+            LIVE.fetch_add(1, Relaxed);
+        }
+        p
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let p = unsafe { System.alloc_zeroed(layout) };
+        if !p.is_null() {
+            HELD.fetch_add(layout.size() as isize, Relaxed);
+            LIVE.fetch_add(1, Relaxed);
+        }
+        p
+    }
+
+    unsafe fn dealloc(&self, p: *mut u8, layout: Layout) {
+        unsafe { System.dealloc(p, layout) };
+        HELD.fetch_sub(layout.size() as isize, Relaxed);
+        LIVE.fetch_sub(1, Relaxed);
+    }
+
+    unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let q = unsafe { System.realloc(p, layout, new_size) };
+        if !q.is_null() {
+            HELD.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
+        }
+        q
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// OpenSSL blocks carry their size in front, aligned for any C type.
+const HEADER: usize = 16;
+
+type MallocFn = unsafe extern "C" fn(usize, *const c_char, c_int) -> *mut c_void;
+type ReallocFn = unsafe extern "C" fn(*mut c_void, usize, *const c_char, c_int) -> *mut c_void;
+type FreeFn = unsafe extern "C" fn(*mut c_void, *const c_char, c_int);
+
+extern "C" {
+    // OpenSSL 3.0 signature; not declared by `openssl-sys`.
+    fn CRYPTO_set_mem_functions(m: MallocFn, r: ReallocFn, f: FreeFn) -> c_int;
+}
+
+unsafe extern "C" fn openssl_malloc(num: usize, _: *const c_char, _: c_int) -> *mut c_void {
+    if num == 0 {
+        return ptr::null_mut();
+    }
+    let Ok(layout) = Layout::from_size_align(num + HEADER, HEADER) else {
+        return ptr::null_mut();
+    };
+    // SAFETY: non-zero size; the header is within the block and suitably aligned.
+    unsafe {
+        let base = std::alloc::alloc(layout);
+        if base.is_null() {
+            return ptr::null_mut();
+        }
+        base.cast::<usize>().write(num);
+        OPENSSL_LIVE.fetch_add(1, Relaxed);
+        base.add(HEADER).cast()
+    }
+}
+
+unsafe extern "C" fn openssl_free(p: *mut c_void, _: *const c_char, _: c_int) {
+    if p.is_null() {
+        return;
+    }
+    // SAFETY: `p` came from `openssl_malloc`/`openssl_realloc`, so a size header precedes it.
+    unsafe {
+        let base = p.cast::<u8>().sub(HEADER);
+        let num = base.cast::<usize>().read();
+        std::alloc::dealloc(
+            base,
+            Layout::from_size_align_unchecked(num + HEADER, HEADER),
+        );
+    }
+    OPENSSL_LIVE.fetch_sub(1, Relaxed);
+}
+
+unsafe extern "C" fn openssl_realloc(
+    p: *mut c_void,
+    num: usize,
+    file: *const c_char,
+    line: c_int,
+) -> *mut c_void {
+    // C realloc semantics, which OpenSSL relies on.
+    if p.is_null() {
+        return unsafe { openssl_malloc(num, file, line) };
+    }
+    if num == 0 {
+        unsafe { openssl_free(p, file, line) };
+        return ptr::null_mut();
+    }
+    // SAFETY: as in `openssl_free`; on failure the old block stays valid, as C requires.
+    unsafe {
+        let base = p.cast::<u8>().sub(HEADER);
+        let old = base.cast::<usize>().read();
+        let layout = Layout::from_size_align_unchecked(old + HEADER, HEADER);
+        let new = std::alloc::realloc(base, layout, num + HEADER);
+        if new.is_null() {
+            return ptr::null_mut();
+        }
+        new.cast::<usize>().write(num);
+        new.add(HEADER).cast()
+    }
+}
+
+/// Routes OpenSSL's allocations into the counting allocator. Must run before OpenSSL's first
+/// allocation (OpenSSL refuses afterwards); false if it was refused.
+fn route_openssl_allocations() -> bool {
+    // SAFETY: the three functions implement malloc/realloc/free semantics over one header
+    // layout, and are installed before OpenSSL has allocated anything.
+    unsafe { CRYPTO_set_mem_functions(openssl_malloc, openssl_realloc, openssl_free) == 1 }
+}
+
+/// Heap snapshot: bytes (without OpenSSL size headers) and live allocations.
+#[derive(Clone, Copy)]
+struct Heap {
+    bytes: isize,
+    blocks: isize,
+}
+
+fn heap() -> Heap {
+    let openssl_blocks = OPENSSL_LIVE.load(Relaxed);
+    Heap {
+        bytes: HELD.load(Relaxed) - openssl_blocks * HEADER as isize,
+        blocks: LIVE.load(Relaxed),
+    }
+}
+
+/// Resident set size in KiB from /proc/self/status (Linux), if readable.
+fn rss_kib() -> Option<i64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmRSS:"))?;
+    line.split_whitespace().nth(1)?.parse().ok()
+}
+
+fn per(n: usize, before: Heap, after: Heap) -> String {
+    let n = n as isize;
+    format!(
+        "{:>7} B in {:>4} blocks",
+        (after.bytes - before.bytes) / n,
+        (after.blocks - before.blocks) / n
+    )
+}
+
+/// Drops every queued datagram and spare buffer, so only the TLS state is left on the heap.
+fn quiesce(pair: &mut Pair) {
+    pair.client.get_mut().clear();
+    pair.server.get_mut().clear();
+}
+
+/// A pair whose server has answered a ClientHello with a valid cookie with its flight
+/// (ServerHello … ServerHelloDone) and now waits for the client's second flight; the
+/// datagrams in flight are discarded.
+fn mid_handshake(client_ctx: &SslContext, server_ctx: &SslContext) -> Pair {
+    let mut p = Pair::new(client_ctx, server_ctx, HANDSHAKE_MTU);
+    for _ in 0..2 {
+        assert!(!step(&mut p.client));
+        deliver(p.client.get_mut(), p.server.get_mut());
+        assert!(!step(&mut p.server));
+        deliver(p.server.get_mut(), p.client.get_mut());
+    }
+    assert!(
+        !p.client.get_mut().inbox.is_empty(),
+        "server sent nothing after the cookie"
+    );
+    quiesce(&mut p);
+    p
+}
+
+/// A pair that has finished its handshake and exchanged one small record each way (buffers
+/// OpenSSL allocates or releases lazily are then in their steady state).
+fn established(client_ctx: &SslContext, server_ctx: &SslContext) -> Pair {
+    let mut p = Pair::new(client_ctx, server_ctx, HANDSHAKE_MTU);
+    p.handshake();
+    let mut buf = [0u8; 256];
+    assert_eq!(p.client_to_server_record(b"ping", &mut buf), 4);
+    assert_eq!(p.server.ssl_write(b"pong").expect("ssl_write"), 4);
+    deliver(p.server.get_mut(), p.client.get_mut());
+    assert_eq!(p.client.ssl_read(&mut buf).expect("ssl_read"), 4);
+    quiesce(&mut p);
+    p
+}
+
+/// Builds `n` pairs with `make`, then reports bytes per pair, per server (clients dropped)
+/// and per client.
+/// The RSS growth is printed only for the first measurement: later ones reuse heap pages the
+/// earlier ones freed, so their RSS growth says nothing.
+fn measure(label: &str, n: usize, with_rss: bool, make: impl Fn() -> Pair) {
+    // Warm up: OpenSSL fills its algorithm caches on first use.
+    for _ in 0..3 {
+        drop(make());
+    }
+    let rss0 = rss_kib();
+    let base = heap();
+    let pairs: Vec<Pair> = (0..n).map(|_| make()).collect();
+    let all = heap();
+    let rss1 = rss_kib();
+    let servers: Vec<_> = pairs.into_iter().map(|p| p.server).collect();
+    let server_only = heap();
+    drop(servers);
+    let rss = match (with_rss, rss0, rss1) {
+        (true, Some(a), Some(b)) => format!(" | RSS growth {} KiB per pair", (b - a) / n as i64),
+        (true, _, _) => " | RSS n/a".to_string(),
+        (false, _, _) => String::new(),
+    };
+    let client_only = Heap {
+        bytes: base.bytes + (all.bytes - server_only.bytes),
+        blocks: base.blocks + (all.blocks - server_only.blocks),
+    };
+    println!(
+        "  {label:<38} pair {} | server {} | client {}{rss}",
+        per(n, base, all),
+        per(n, base, server_only),
+        per(n, base, client_only),
+    );
+}
+
+fn main() {
+    // First, before anything can make OpenSSL allocate.
+    let openssl_counted = route_openssl_allocations();
+
+    let bench = std::env::args().any(|a| a == "--bench");
+    let n = if bench { 100 } else { 4 };
+
+    let identity = Identity::self_signed_p256("bench.puredtls.test");
+    let client_ctx = client_context(&identity, SslMode::empty());
+    let server_ctx = server_context(&identity, Cookies::On, SslMode::empty());
+    println!(
+        "memory: {}, N = {n} connections, heap bytes held per connection{}",
+        openssl::version::version(),
+        if openssl_counted {
+            " (OpenSSL's CRYPTO_malloc counted)"
+        } else {
+            " -- WARNING: CRYPTO_set_mem_functions refused, OpenSSL's own allocations are NOT counted; use the RSS column"
+        }
+    );
+    // SSL_MODE_RELEASE_BUFFERS would not help: OpenSSL honours it for TLS only (`!SSL_IS_DTLS`
+    // in its record layer), so every DTLS connection keeps its ~16.7 KB read and write buffers.
+    measure("openssl established", n, true, || {
+        established(&client_ctx, &server_ctx)
+    });
+    measure("openssl mid-handshake (after flight 4)", n, false, || {
+        mid_handshake(&client_ctx, &server_ctx)
+    });
+
+    // TODO(puredtls): the same two lines for ClientSession/ServerSession pairs (the counting
+    // allocator sees them directly): established, and a ServerSession that has sent flight 4.
+    // Also a line for the Server front door's state per *unanswered* ClientHello, which should
+    // be 0 B: HelloVerifyRequests are stateless.
+}
