@@ -165,12 +165,15 @@ fn free_port() -> u16 {
 struct OpenSsl {
     child: Child,
     stdin: Option<ChildStdin>,
-    stdout: Arc<Mutex<Vec<u8>>>,
-    stderr: Arc<Mutex<Vec<u8>>>,
+    stdout: Collected,
+    stderr: Collected,
 }
 
-fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
-    let buf = Arc::new(Mutex::new(Vec::new()));
+/// Output read so far, and whether the pipe reached end of file.
+type Collected = Arc<Mutex<(Vec<u8>, bool)>>;
+
+fn collect(mut from: impl Read + Send + 'static) -> Collected {
+    let buf = Arc::new(Mutex::new((Vec::new(), false)));
     let sink = Arc::clone(&buf);
     std::thread::spawn(move || {
         let mut chunk = [0u8; 4096];
@@ -178,8 +181,9 @@ fn collect(mut from: impl Read + Send + 'static) -> Arc<Mutex<Vec<u8>>> {
             if n == 0 {
                 break;
             }
-            sink.lock().unwrap().extend_from_slice(&chunk[..n]);
+            sink.lock().unwrap().0.extend_from_slice(&chunk[..n]);
         }
+        sink.lock().unwrap().1 = true;
     });
     buf
 }
@@ -216,15 +220,18 @@ impl OpenSsl {
     }
 
     fn stdout(&self) -> String {
-        String::from_utf8_lossy(&self.stdout.lock().unwrap()).into_owned()
+        String::from_utf8_lossy(&self.stdout.lock().unwrap().0).into_owned()
     }
 
     fn stderr(&self) -> String {
-        String::from_utf8_lossy(&self.stderr.lock().unwrap()).into_owned()
+        String::from_utf8_lossy(&self.stderr.lock().unwrap().0).into_owned()
     }
 
+    /// The exit status once the process ended and all its output was read.
     fn exited(&mut self) -> Option<ExitStatus> {
-        self.child.try_wait().unwrap()
+        let status = self.child.try_wait().unwrap()?;
+        let drained = self.stdout.lock().unwrap().1 && self.stderr.lock().unwrap().1;
+        drained.then_some(status)
     }
 
     fn describe(&self) -> String {
@@ -809,4 +816,186 @@ fn openssl_server_refuses_our_client_without_certificate() {
         "{:?}",
         client.last_error()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The `puredtls` command-line tool (built with `--features cli`).
+// ---------------------------------------------------------------------------------------------
+
+#[cfg(feature = "cli")]
+mod cli {
+    use super::*;
+
+    /// A `puredtls` child process, killed on drop.
+    struct Tool(OpenSsl);
+
+    impl Tool {
+        fn spawn(args: &[&str]) -> Self {
+            let mut child = Command::new(env!("CARGO_BIN_EXE_puredtls"))
+                .args(args)
+                .stdin(Stdio::piped())
+                .stdout(Stdio::piped())
+                .stderr(Stdio::piped())
+                .spawn()
+                .expect("spawn puredtls");
+            let stdin = child.stdin.take();
+            let stdout = collect(child.stdout.take().unwrap());
+            let stderr = collect(child.stderr.take().unwrap());
+            Self(OpenSsl {
+                child,
+                stdin,
+                stdout,
+                stderr,
+            })
+        }
+
+        fn wait_exit(&mut self) -> ExitStatus {
+            let mut status = None;
+            until(|| {
+                status = self.0.exited();
+                done(status.is_some(), || self.0.describe())
+            });
+            status.unwrap()
+        }
+
+        fn interrupt(&self) {
+            let pid = self.0.child.id().to_string();
+            let ok = Command::new("kill")
+                .args(["-INT", &pid])
+                .status()
+                .is_ok_and(|s| s.success());
+            assert!(ok, "kill -INT {pid}");
+        }
+    }
+
+    fn cli_server(creds: &Credentials, port: u16) -> Tool {
+        let listen = format!("127.0.0.1:{port}");
+        let mut server = Tool::spawn(&[
+            "server",
+            "--listen",
+            &listen,
+            "--echo",
+            "--cert",
+            creds.cert_str(),
+            "--key",
+            creds.key_str(),
+            "--mtu",
+            "372",
+        ]);
+        until(|| {
+            done(server.0.stderr().contains("listening on"), || {
+                server.0.describe()
+            })
+        });
+        server.0.close_stdin();
+        server
+    }
+
+    #[test]
+    fn cli_server_echoes_openssl_client_and_closes_it_on_ctrl_c() {
+        if !openssl_available() {
+            return;
+        }
+        let _t = Timer::start("cli_server_echoes_openssl_client_and_closes_it_on_ctrl_c");
+        let dir = tempfile::tempdir().unwrap();
+        let creds = Credentials::server(dir.path());
+        let port = free_port();
+        let mut server = cli_server(&creds, port);
+        let connect = format!("127.0.0.1:{port}");
+        let mut client = OpenSsl::spawn(&s_client_args(&connect, AES256.0, creds.cert_str()));
+        client.write(b"data: through the cli\n");
+        until(|| {
+            done(client.stdout().contains("data: through the cli"), || {
+                format!("{}\n{}", server.0.describe(), client.describe())
+            })
+        });
+        until(|| {
+            done(server.0.stdout() == "data: through the cli\n", || {
+                server.0.describe()
+            })
+        });
+        assert!(server
+            .0
+            .stderr()
+            .contains("connected (TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384)"));
+        // Ctrl-C: the server sends close_notify, so s_client ends on its own.
+        server.interrupt();
+        assert!(server.wait_exit().success(), "{}", server.0.describe());
+        until(|| done(client.exited().is_some(), || client.describe()));
+        assert!(server
+            .0
+            .stderr()
+            .contains("stopping: closing 1 connection(s)"));
+    }
+
+    #[test]
+    fn cli_client_gets_every_echo_from_cli_server() {
+        if !openssl_available() {
+            return;
+        }
+        let _t = Timer::start("cli_client_gets_every_echo_from_cli_server");
+        let dir = tempfile::tempdir().unwrap();
+        let creds = Credentials::server(dir.path());
+        let port = free_port();
+        let _server = cli_server(&creds, port);
+        let addr = format!("127.0.0.1:{port}");
+        let mut client = Tool::spawn(&[
+            "client",
+            &addr,
+            "--ca",
+            creds.cert_str(),
+            "--server-name",
+            "localhost",
+            "--mtu",
+            "372",
+            "--message",
+            "first",
+            "--message",
+            "second",
+            "--count",
+            "3",
+        ]);
+        assert!(client.wait_exit().success(), "{}", client.0.describe());
+        assert_eq!(
+            client.0.stdout(),
+            "first\nsecond\nfirst\nsecond\nfirst\nsecond\n"
+        );
+        assert!(client
+            .0
+            .stderr()
+            .contains("(TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256)"));
+    }
+
+    #[test]
+    fn cli_client_fails_with_a_clear_message_on_a_wrong_name() {
+        if !openssl_available() {
+            return;
+        }
+        let _t = Timer::start("cli_client_fails_with_a_clear_message_on_a_wrong_name");
+        let dir = tempfile::tempdir().unwrap();
+        let creds = Credentials::server(dir.path());
+        let port = free_port();
+        let _server = cli_server(&creds, port);
+        let addr = format!("127.0.0.1:{port}");
+        let mut client = Tool::spawn(&[
+            "client",
+            &addr,
+            "--ca",
+            creds.cert_str(),
+            "--server-name",
+            "wrong.example",
+            "--message",
+            "x",
+        ]);
+        assert_eq!(client.wait_exit().code(), Some(1));
+        assert!(
+            client
+                .0
+                .stderr()
+                .contains("the certificate is not valid for wrong.example"),
+            "{}",
+            client.0.describe()
+        );
+        assert_eq!(client.0.stdout(), "");
+    }
 }

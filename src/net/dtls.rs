@@ -59,6 +59,10 @@ impl DtlsStatus {
     }
 }
 
+/// Datagrams held for a session that is waiting to be taken; more are dropped (the client
+/// retransmits).
+const MAX_HELD_DATAGRAMS: usize = 32;
+
 /// Distinguishes `DtlsServer`s, so a socket serves only the one that installed its front door.
 static NEXT_SERVER_ID: AtomicU64 = AtomicU64::new(1);
 
@@ -70,6 +74,8 @@ pub(super) struct DtlsHub {
     endpoint: Endpoint,
     slots: HashMap<SocketAddr, Slot>,
     next_slot: u64,
+    /// Sessions taken since the last pump whose held datagrams are to be handled.
+    replay: Vec<SocketAddr>,
 }
 
 /// What a server-side peer handle reads: the session's last known status and its packets.
@@ -83,6 +89,10 @@ struct Slot {
     dropped: u64,
     /// Handed to a `PacketPeerDtls` (otherwise pending or abandoned).
     claimed: bool,
+    /// Datagrams that arrived before the session was taken. A pending session does not
+    /// advance past its first flight, so the peer the application takes is still handshaking
+    /// (as in Godot, where the handshake starts at `take_connection`).
+    held: VecDeque<Vec<u8>>,
 }
 
 /// Sends what an endpoint call produced and records its app data and events in the slots.
@@ -121,6 +131,7 @@ fn absorb(
                         inbox: VecDeque::new(),
                         dropped: 0,
                         claimed: false,
+                        held: VecDeque::new(),
                     },
                 );
                 accepted.push(*peer);
@@ -150,8 +161,27 @@ fn absorb(
 }
 
 impl DtlsHub {
+    /// When the next pump has work without any datagram arriving.
     pub(super) fn next_timeout(&self) -> Option<Instant> {
-        self.endpoint.poll_timeout()
+        if self.replay.is_empty() {
+            self.endpoint.poll_timeout()
+        } else {
+            Some(Instant::now())
+        }
+    }
+
+    /// Handles the datagrams held for sessions taken since the last call.
+    pub(super) fn replay_held(&mut self, now: Instant, socket: &UdpSocket) {
+        for peer in core::mem::take(&mut self.replay) {
+            let held = match self.slots.get_mut(&peer) {
+                Some(slot) if slot.claimed => core::mem::take(&mut slot.held),
+                _ => continue,
+            };
+            for datagram in held {
+                let out = self.endpoint.handle_datagram(now, peer, &datagram);
+                absorb(&out, socket, &mut self.slots, &mut self.next_slot);
+            }
+        }
     }
 
     pub(super) fn run_timers(&mut self, now: Instant, socket: &UdpSocket) {
@@ -172,6 +202,14 @@ impl DtlsHub {
         pending: &mut VecDeque<SocketAddr>,
         max_pending: usize,
     ) {
+        if let Some(slot) = self.slots.get_mut(&from).filter(|s| !s.claimed) {
+            if slot.held.len() < MAX_HELD_DATAGRAMS {
+                slot.held.push_back(datagram.to_vec());
+            } else {
+                slot.dropped += 1;
+            }
+            return;
+        }
         let out = self.endpoint.handle_datagram(now, from, datagram);
         let accepted = absorb(&out, socket, &mut self.slots, &mut self.next_slot);
         for peer in accepted {
@@ -257,7 +295,11 @@ impl DtlsServer {
     }
 
     /// Turns a peer from [`UdpServer::take_connection`](super::UdpServer::take_connection)
-    /// into a DTLS connection, normally [`DtlsStatus::Handshaking`].
+    /// into a DTLS connection, normally [`DtlsStatus::Handshaking`]: a session waiting to be
+    /// taken does not advance past its first flight (datagrams that arrive meanwhile are held
+    /// and handled at the next `poll`), so the handshake goes on only once the application
+    /// holds the peer, as in Godot. It can still be [`DtlsStatus::Error`] if the handshake
+    /// timed out while nobody took it.
     ///
     /// The first call for a given `UdpServer` installs this server's front door on its socket
     /// (see the [module documentation](super)). If that first peer had not yet passed the
@@ -308,6 +350,7 @@ impl DtlsServer {
                 endpoint: Endpoint::new(Arc::clone(config))?,
                 slots: HashMap::new(),
                 next_slot: 0,
+                replay: Vec::new(),
             });
         }
         // A peer seen before the front door existed: its datagrams go through it now.
@@ -322,17 +365,30 @@ impl DtlsServer {
                     .into(),
             ));
         }
+        // Once it created the session, the rest waits like any held datagram.
         if let Some(queued) = queued {
             let now = Instant::now();
             for datagram in queued {
-                let out = dtls.endpoint.handle_datagram(now, peer, &datagram);
-                absorb(&out, &hub.socket, &mut dtls.slots, &mut dtls.next_slot);
+                match dtls.slots.get_mut(&peer) {
+                    Some(slot) if slot.held.len() < MAX_HELD_DATAGRAMS => {
+                        slot.held.push_back(datagram)
+                    }
+                    Some(slot) => slot.dropped += 1,
+                    None => {
+                        let out = dtls.endpoint.handle_datagram(now, peer, &datagram);
+                        absorb(&out, &hub.socket, &mut dtls.slots, &mut dtls.next_slot);
+                    }
+                }
             }
         }
-        Ok(dtls.slots.get_mut(&peer).map(|slot| {
-            slot.claimed = true;
-            slot.id
-        }))
+        let Some(slot) = dtls.slots.get_mut(&peer) else {
+            return Ok(None);
+        };
+        slot.claimed = true;
+        if !slot.held.is_empty() {
+            dtls.replay.push(peer);
+        }
+        Ok(Some(slot.id))
     }
 }
 

@@ -18,8 +18,10 @@
 //! `UdpServer`, it installs its stateless front door (RFC 6347 §4.2.1) on that socket. From
 //! then on `UdpServer::poll` answers cookie-less ClientHellos itself, storing nothing, and
 //! reports a connection only for a ClientHello with a valid cookie: every peer taken after that
-//! is already [`DtlsStatus::Handshaking`], and a flood of spoofed ClientHellos costs one HMAC
-//! each and no memory. Only the very first connection, taken before the front door was
+//! is [`DtlsStatus::Handshaking`], and a flood of spoofed ClientHellos costs one HMAC each and
+//! no memory. A session waiting to be taken sends its first flight but goes no further (what
+//! the client sends meanwhile is held, and handled at the next `poll` after
+//! `take_connection`), so the application always sees its peers handshake. Only the very first connection, taken before the front door was
 //! installed, behaves as in Godot (it may come back [`DtlsStatus::Disconnected`] after its
 //! cookie exchange); Godot's example loop handles both.
 //!

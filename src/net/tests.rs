@@ -434,3 +434,74 @@ fn adapter_types_are_send() {
     send::<PacketPeerUdp>();
     send::<PacketPeerDtls>();
 }
+
+/// Drives the server until `raw` receives datagrams; returns them.
+fn exchange(server: &mut EchoServer, raw: &UdpSocket, take: bool) -> Vec<Vec<u8>> {
+    let start = Instant::now();
+    let mut buf = [0u8; 2048];
+    let mut got = Vec::new();
+    loop {
+        assert!(start.elapsed() < DEADLINE, "no answer from the server");
+        if take {
+            server.step();
+        } else {
+            server.udp.poll().unwrap();
+        }
+        while let Ok(n) = raw.recv(&mut buf) {
+            got.push(buf[..n].to_vec());
+        }
+        if !got.is_empty() {
+            return got;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+#[test]
+fn a_pending_session_does_not_advance_until_it_is_taken() {
+    let (key, cert) = credentials();
+    let mut server = EchoServer::new(key, cert);
+    let mut first = [client(server.addr(), false, None, None)];
+    run(&mut server, &mut first, |_, c| all_connected(c));
+    server.taken.clear();
+
+    // A client driven by hand, so the server's loop can be held between steps.
+    let raw = UdpSocket::bind("127.0.0.1:0").unwrap();
+    raw.connect(server.addr()).unwrap();
+    raw.set_nonblocking(true).unwrap();
+    let now = Instant::now();
+    let mut session = ClientSession::new(
+        Arc::new(ClientConfig::dangerous_accept_any_certificate()),
+        now,
+    )
+    .unwrap();
+    let send_all = |out: &crate::Output<'_>| {
+        for d in out.transmits() {
+            raw.send(d).unwrap();
+        }
+    };
+    send_all(&session.poll_output());
+    for d in exchange(&mut server, &raw, false) {
+        send_all(&session.handle_datagram(now, &d)); // HelloVerifyRequest -> ClientHello
+    }
+    // The server's first flight arrives; nobody has taken the connection yet.
+    for d in exchange(&mut server, &raw, false) {
+        send_all(&session.handle_datagram(now, &d));
+    }
+    // Our Finished reaches the socket while the connection is still pending.
+    for _ in 0..20 {
+        server.udp.poll().unwrap();
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    assert!(server.udp.is_connection_available());
+    let udp = server.udp.take_connection().unwrap();
+    let peer = server.dtls.take_connection(udp);
+    assert_eq!(peer.get_status(), DtlsStatus::Handshaking);
+    server.peers.push(peer);
+    // The held Finished is handled at the next poll: the server's Finished comes back.
+    for d in exchange(&mut server, &raw, true) {
+        let _ = session.handle_datagram(now, &d);
+    }
+    assert_eq!(session.status(), &crate::Status::Connected);
+    assert_eq!(server.peers[1].get_status(), DtlsStatus::Connected);
+}

@@ -43,6 +43,9 @@ impl Hub {
     /// Reads every datagram waiting on the socket, routes each to its peer, and runs the DTLS
     /// timers that are due.
     pub(super) fn pump(&mut self, now: Instant) {
+        if let Some(dtls) = &mut self.dtls {
+            dtls.replay_held(now, &self.socket);
+        }
         let mut buf = core::mem::take(&mut self.buf);
         buf.resize(MAX_DATAGRAM, 0);
         for _ in 0..MAX_DATAGRAMS_PER_POLL {
