@@ -76,6 +76,10 @@ pub(super) struct DtlsHub {
     next_slot: u64,
     /// Sessions taken since the last pump whose held datagrams are to be handled.
     replay: Vec<SocketAddr>,
+    /// `endpoint.poll_timeout()` (a walk over every session), cached until the next call
+    /// into the endpoint, so idle polls cost O(1).
+    deadline: Option<Instant>,
+    deadline_stale: bool,
 }
 
 /// What a server-side peer handle reads: the session's last known status and its packets.
@@ -162,12 +166,15 @@ fn absorb(
 
 impl DtlsHub {
     /// When the next pump has work without any datagram arriving.
-    pub(super) fn next_timeout(&self) -> Option<Instant> {
-        if self.replay.is_empty() {
-            self.endpoint.poll_timeout()
-        } else {
-            Some(Instant::now())
+    pub(super) fn next_timeout(&mut self) -> Option<Instant> {
+        if !self.replay.is_empty() {
+            return Some(Instant::now());
         }
+        if self.deadline_stale {
+            self.deadline = self.endpoint.poll_timeout();
+            self.deadline_stale = false;
+        }
+        self.deadline
     }
 
     /// Handles the datagrams held for sessions taken since the last call.
@@ -178,6 +185,7 @@ impl DtlsHub {
                 _ => continue,
             };
             for datagram in held {
+                self.deadline_stale = true;
                 let out = self.endpoint.handle_datagram(now, peer, &datagram);
                 absorb(&out, socket, &mut self.slots, &mut self.next_slot);
             }
@@ -185,7 +193,8 @@ impl DtlsHub {
     }
 
     pub(super) fn run_timers(&mut self, now: Instant, socket: &UdpSocket) {
-        if self.endpoint.poll_timeout().is_some_and(|t| t <= now) {
+        if self.next_timeout().is_some_and(|t| t <= now) {
+            self.deadline_stale = true;
             let out = self.endpoint.handle_timeout(now);
             absorb(&out, socket, &mut self.slots, &mut self.next_slot);
         }
@@ -210,6 +219,7 @@ impl DtlsHub {
             }
             return;
         }
+        self.deadline_stale = true;
         let out = self.endpoint.handle_datagram(now, from, datagram);
         let accepted = absorb(&out, socket, &mut self.slots, &mut self.next_slot);
         for peer in accepted {
@@ -224,6 +234,7 @@ impl DtlsHub {
 
     /// Sends close_notify and forgets the session and its slot.
     fn close(&mut self, peer: SocketAddr, socket: &UdpSocket) {
+        self.deadline_stale = true;
         let out = self.endpoint.close(peer);
         absorb(&out, socket, &mut self.slots, &mut self.next_slot);
         self.slots.remove(&peer);
@@ -351,6 +362,8 @@ impl DtlsServer {
                 slots: HashMap::new(),
                 next_slot: 0,
                 replay: Vec::new(),
+                deadline: None,
+                deadline_stale: true,
             });
         }
         // A peer seen before the front door existed: its datagrams go through it now.
@@ -375,6 +388,7 @@ impl DtlsServer {
                     }
                     Some(slot) => slot.dropped += 1,
                     None => {
+                        dtls.deadline_stale = true;
                         let out = dtls.endpoint.handle_datagram(now, peer, &datagram);
                         absorb(&out, &hub.socket, &mut dtls.slots, &mut dtls.next_slot);
                     }
@@ -606,11 +620,14 @@ impl PacketPeerDtls {
     }
 
     /// Reads what arrived, advances the handshake, runs retransmission timers. Never blocks.
+    ///
+    /// A server's peers share their `UdpServer`'s socket: polling any of them reads it for
+    /// all (once per millisecond at most, so a loop over many peers reads it once).
     pub fn poll(&mut self) {
         let now = Instant::now();
         match &mut self.role {
             Role::Client(c) => c.poll(now),
-            Role::Server(s) => lock(&s.hub).pump(now),
+            Role::Server(s) => lock(&s.hub).pump_shared(now),
             Role::Idle { .. } => {}
         }
     }
@@ -732,6 +749,7 @@ impl PacketPeerDtls {
                     Some(d) if d.slot(s.peer, s.id).is_some() => d,
                     _ => return Err(Error::Closed.into()),
                 };
+                dtls.deadline_stale = true;
                 let out = dtls.endpoint.send(s.peer, packet)?;
                 for t in out.transmits() {
                     hub.socket.send_to(out.datagram(t), t.peer)?;

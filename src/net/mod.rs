@@ -1,42 +1,55 @@
 //! Real sockets: a polled, non-blocking adapter over [`std::net::UdpSocket`] with the names and
 //! semantics of Godot's `UDPServer`, `PacketPeerUDP`, `DTLSServer` and `PacketPeerDTLS`.
 //!
-//! Nothing here blocks unless asked to (`wait`); the application calls `poll` regularly (once a
-//! frame in a game loop) and reads the packets that arrived. Time comes from [`Instant::now`]
-//! and certificate validity from the system clock.
+//! Nothing here blocks unless asked to (`wait`); the application calls `poll` regularly (once
+//! a frame in a game loop) and reads the packets that arrived. Time comes from
+//! [`Instant::now`](std::time::Instant::now) and certificate validity from the system clock.
 //!
 //! # Server
 //!
 //! One [`UdpServer`] owns one socket and serves any number of peers: it demultiplexes
 //! datagrams by peer address. A [`DtlsServer`] turns the peers it takes into
 //! [`PacketPeerDtls`] connections; all their sessions live in one sans-IO
-//! [`Endpoint`](crate::Endpoint) attached to the socket.
+//! [`Endpoint`](crate::Endpoint) attached to the socket. Polling the server, asking
+//! `is_connection_available`, or polling any of its peers reads the socket for everyone.
 //!
-//! **Difference from Godot.** In Godot every new address becomes a connection, and about half
-//! the peers a `DTLSServer` takes fail at once because their first ClientHello only earns a
-//! HelloVerifyRequest. Here, the first time a `DtlsServer` takes a connection from a
-//! `UdpServer`, it installs its stateless front door (RFC 6347 §4.2.1) on that socket. From
-//! then on `UdpServer::poll` answers cookie-less ClientHellos itself, storing nothing, and
-//! reports a connection only for a ClientHello with a valid cookie: every peer taken after that
-//! is [`DtlsStatus::Handshaking`], and a flood of spoofed ClientHellos costs one HMAC each and
-//! no memory. A session waiting to be taken sends its first flight but goes no further (what
-//! the client sends meanwhile is held, and handled at the next `poll` after
-//! `take_connection`), so the application always sees its peers handshake. Only the very first connection, taken before the front door was
-//! installed, behaves as in Godot (it may come back [`DtlsStatus::Disconnected`] after its
-//! cookie exchange); Godot's example loop handles both.
+//! **Difference from Godot: the cookie exchange happens before `take_connection`.** In Godot
+//! every new address becomes a connection, and about half the peers a `DTLSServer` takes fail
+//! at once because their first ClientHello only earns a HelloVerifyRequest. Here, the first
+//! time a `DtlsServer` takes a connection from a `UdpServer`, it installs its stateless front
+//! door (RFC 6347 §4.2.1) on that socket. From then on the `UdpServer` answers cookie-less
+//! ClientHellos itself, storing nothing, and reports a connection only for a ClientHello with
+//! a valid cookie: a flood of spoofed ClientHellos costs one HMAC each and no memory, and every
+//! peer taken is [`DtlsStatus::Handshaking`]. A session waiting to be taken sends its first
+//! flight but goes no further (what the client sends meanwhile is held, and handled at the
+//! first `poll` after `take_connection`), so the application always sees its peers handshake.
+//! Only the very first connection, taken before the front door was installed, behaves as in
+//! Godot: it comes back [`DtlsStatus::Disconnected`] after its cookie exchange, and the
+//! client's second ClientHello arrives as a new connection. Godot's example loop handles both.
 //!
-//! ```no_run
-//! use std::time::Duration;
+//! A server and a client on loopback, in one loop (the server part is Godot's example loop):
+//!
+//! ```
+//! use std::time::{Duration, Instant};
 //! use puredtls::cert::generate_self_signed;
-//! use puredtls::net::{DtlsServer, DtlsStatus, UdpServer};
+//! use puredtls::net::{DtlsServer, DtlsStatus, PacketPeerDtls, PacketPeerUdp, UdpServer};
+//! use puredtls::TrustAnchors;
 //!
 //! let (key, cert) = generate_self_signed(&["localhost"])?;
+//! let anchors = TrustAnchors::from_certificates(std::slice::from_ref(&cert))?;
 //! let mut server = UdpServer::new();
-//! server.listen_on("127.0.0.1:4242")?;
+//! server.listen_on("127.0.0.1:0")?; // port 0: any free port
 //! let mut dtls = DtlsServer::new();
 //! dtls.setup(key, cert, Vec::new())?;
-//! let mut peers = Vec::new();
-//! loop {
+//!
+//! let mut udp = PacketPeerUdp::new();
+//! udp.connect_to_host(server.local_addr().unwrap())?;
+//! let mut client = PacketPeerDtls::new();
+//! client.connect_to_peer(udp, true, Some("localhost"), Some(anchors))?;
+//!
+//! let (mut peers, mut sent, mut reply) = (Vec::new(), false, None);
+//! let start = Instant::now();
+//! while reply.is_none() && start.elapsed() < Duration::from_secs(10) {
 //!     server.poll()?;
 //!     while let Some(udp) = server.take_connection() {
 //!         let peer = dtls.take_connection(udp);
@@ -50,8 +63,15 @@
 //!             p.put_packet(&packet)?; // echo
 //!         }
 //!     }
-//!     std::thread::sleep(Duration::from_millis(10));
+//!     client.poll();
+//!     if client.get_status() == DtlsStatus::Connected && !sent {
+//!         client.put_packet(b"hello")?;
+//!         sent = true;
+//!     }
+//!     reply = client.get_packet();
+//!     std::thread::sleep(Duration::from_millis(1));
 //! }
+//! assert_eq!(reply.as_deref(), Some(&b"hello"[..]));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!

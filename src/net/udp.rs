@@ -13,6 +13,9 @@ use super::{is_transient, NetError, MAX_DATAGRAM, MAX_DATAGRAMS_PER_POLL, MAX_QU
 
 /// Godot's default for `UDPServer.max_pending_connections`.
 const DEFAULT_MAX_PENDING: usize = 16;
+/// A peer's poll skips reading the shared socket if it was read this recently (a loop over
+/// many peers then costs one read, not one per peer).
+const SHARED_POLL_INTERVAL: Duration = Duration::from_millis(1);
 
 /// The state behind a listening [`UdpServer`], shared with the peers taken from it.
 #[derive(Debug)]
@@ -29,6 +32,7 @@ pub(super) struct Hub {
     /// Datagrams dropped because the pending queue or a peer's queue was full.
     pub(super) dropped: u64,
     pub(super) last_io_error: Option<io::Error>,
+    last_pump: Option<Instant>,
 }
 
 pub(super) type SharedHub = Arc<Mutex<Hub>>;
@@ -43,6 +47,7 @@ impl Hub {
     /// Reads every datagram waiting on the socket, routes each to its peer, and runs the DTLS
     /// timers that are due.
     pub(super) fn pump(&mut self, now: Instant) {
+        self.last_pump = Some(now);
         if let Some(dtls) = &mut self.dtls {
             dtls.replay_held(now, &self.socket);
         }
@@ -65,12 +70,22 @@ impl Hub {
         }
     }
 
+    /// `pump`, unless it ran less than [`SHARED_POLL_INTERVAL`] ago.
+    pub(super) fn pump_shared(&mut self, now: Instant) {
+        let recent = self
+            .last_pump
+            .is_some_and(|t| now.saturating_duration_since(t) < SHARED_POLL_INTERVAL);
+        if !recent {
+            self.pump(now);
+        }
+    }
+
     /// Blocks until a datagram arrives, a DTLS timer is due or `timeout` passes, then handles
     /// what arrived.
     pub(super) fn wait(&mut self, timeout: Duration) -> Result<(), NetError> {
         let now = Instant::now();
         let mut wait = timeout;
-        if let Some(t) = self.dtls.as_ref().and_then(DtlsHub::next_timeout) {
+        if let Some(t) = self.dtls.as_mut().and_then(DtlsHub::next_timeout) {
             wait = wait.min(t.saturating_duration_since(now));
         }
         if wait.is_zero() {
@@ -180,6 +195,7 @@ impl UdpServer {
             buf: Vec::new(),
             dropped: 0,
             last_io_error: None,
+            last_pump: None,
         })));
         Ok(())
     }
@@ -294,6 +310,7 @@ pub(super) struct SocketPeer {
     inbox: VecDeque<(SocketAddr, Vec<u8>)>,
     last_from: Option<SocketAddr>,
     dropped: u64,
+    buf: Vec<u8>,
 }
 
 #[derive(Debug)]
@@ -325,16 +342,20 @@ impl SocketPeer {
             inbox: VecDeque::new(),
             last_from: None,
             dropped: 0,
+            buf: Vec::new(),
         })
     }
 
     fn drain(&mut self) {
-        let mut buf = vec![0u8; MAX_DATAGRAM];
+        let Self {
+            socket, inbox, buf, ..
+        } = self;
+        buf.resize(MAX_DATAGRAM, 0);
         for _ in 0..MAX_DATAGRAMS_PER_POLL {
-            match self.socket.recv_from(&mut buf) {
-                Ok((n, from)) if self.inbox.len() < MAX_QUEUED_PACKETS => self
-                    .inbox
-                    .push_back((from, buf.get(..n).unwrap_or_default().to_vec())),
+            match socket.recv_from(buf) {
+                Ok((n, from)) if inbox.len() < MAX_QUEUED_PACKETS => {
+                    inbox.push_back((from, buf.get(..n).unwrap_or_default().to_vec()))
+                }
                 Ok(_) => self.dropped += 1,
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => break,
                 Err(e) if is_transient(&e) => continue,
