@@ -998,4 +998,87 @@ mod cli {
         );
         assert_eq!(client.0.stdout(), "");
     }
+
+    #[test]
+    fn cli_server_requires_a_client_certificate_from_cli_client() {
+        if !openssl_available() {
+            return;
+        }
+        let _t = Timer::start("cli_server_requires_a_client_certificate_from_cli_client");
+        let dir = tempfile::tempdir().unwrap();
+        let creds = Credentials::server(dir.path());
+        let client_creds = client_credentials(dir.path());
+        let port = free_port();
+        let listen = format!("127.0.0.1:{port}");
+        let mut server = Tool::spawn(&[
+            "server",
+            "--listen",
+            &listen,
+            "--echo",
+            "--cert",
+            creds.cert_str(),
+            "--key",
+            creds.key_str(),
+            "--ca",
+            client_creds.cert_str(),
+            "--require-client-cert",
+        ]);
+        until(|| {
+            done(server.0.stderr().contains("listening on"), || {
+                server.0.describe()
+            })
+        });
+        server.0.close_stdin();
+
+        let mut with_cert = Tool::spawn(&[
+            "client",
+            &listen,
+            "--ca",
+            creds.cert_str(),
+            "--cert",
+            client_creds.cert_str(),
+            "--key",
+            client_creds.key_str(),
+            "--message",
+            "signed in",
+        ]);
+        assert!(
+            with_cert.wait_exit().success(),
+            "{}",
+            with_cert.0.describe()
+        );
+        assert_eq!(with_cert.0.stdout(), "signed in\n");
+
+        let mut without = Tool::spawn(&[
+            "client",
+            &listen,
+            "--ca",
+            creds.cert_str(),
+            "--message",
+            "x",
+        ]);
+        assert_eq!(
+            without.wait_exit().code(),
+            Some(1),
+            "{}",
+            without.0.describe()
+        );
+        assert!(
+            without
+                .0
+                .stderr()
+                .contains("if the server requires a client certificate, pass --cert and --key"),
+            "{}",
+            without.0.describe()
+        );
+        until(|| {
+            done(
+                server
+                    .0
+                    .stderr()
+                    .contains("failed: a client certificate is required and the client sent none"),
+                || server.0.describe(),
+            )
+        });
+    }
 }

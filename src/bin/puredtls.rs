@@ -381,6 +381,13 @@ fn run_client(args: ClientArgs, stop: &AtomicBool) -> Result<(), String> {
         if let Some(e) = peer.last_socket_error() {
             why = format!("{why} (last socket error: {e}; is a server listening on {server}?)");
         }
+        if matches!(peer.last_error(), Some(puredtls::Error::AlertReceived(_)))
+            && args.cert.is_none()
+        {
+            why = format!(
+                "{why}; if the server requires a client certificate, pass --cert and --key"
+            );
+        }
         return Err(format!("handshake with {server} failed: {why}"));
     }
     eprintln!("connected to {server} ({})", suite_name(&peer));
