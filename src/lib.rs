@@ -18,6 +18,9 @@ pub mod server;
 pub(crate) mod session;
 pub mod suite;
 
+#[cfg(feature = "std")]
+pub mod net;
+
 mod client;
 
 pub use cert::{CertificateDer, PrivateKey, ServerCertVerification, TrustAnchors};
