@@ -21,10 +21,9 @@ use crate::rng::CryptoRngAdapter;
 use crate::session::conn::{Conn, Handshaker, Secrets};
 use crate::session::engine::{Engine, FlightBuilder, FlightItem};
 use crate::session::transcript::Transcript;
-use crate::session::{Output, Stats, Status};
 use crate::suite::ecdhe::EcdheKeyPair;
 use crate::suite::prf::{self, MasterSecret};
-use crate::suite::{self, CipherSuite, NamedGroup, SignatureScheme, SuiteInfo};
+use crate::suite::{self, NamedGroup, SignatureScheme, SuiteInfo};
 
 /// HelloVerifyRequests a client follows before it gives up on a server that keeps asking.
 const MAX_HELLO_VERIFY_REQUESTS: u8 = 4;
@@ -88,6 +87,8 @@ pub struct ClientSession {
     conn: Conn<ClientHandshake>,
 }
 
+crate::session::session_api!(ClientSession);
+
 impl ClientSession {
     /// Starts a handshake: the first ClientHello is ready in [`ClientSession::poll_output`].
     pub fn new(config: Arc<ClientConfig>, now: Instant) -> Result<Self, Error> {
@@ -116,67 +117,9 @@ impl ClientSession {
         })
     }
 
-    /// Feeds one datagram from the server.
-    pub fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) -> Output<'_> {
-        self.conn.handle_datagram(now, datagram)
-    }
-
-    /// Runs retransmission and handshake timers; call when [`poll_timeout`](Self::poll_timeout) passes.
-    pub fn handle_timeout(&mut self, now: Instant) -> Output<'_> {
-        self.conn.handle_timeout(now)
-    }
-
-    /// The next instant at which `handle_timeout` has work, if any.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.conn.poll_timeout()
-    }
-
-    /// Encrypts `data` as one application-data datagram.
-    pub fn send(&mut self, data: &[u8]) -> Result<Output<'_>, Error> {
-        self.conn.send(data)
-    }
-
-    /// Sends close_notify; no more data can be sent.
-    pub fn close(&mut self) -> Output<'_> {
-        self.conn.close()
-    }
-
-    /// What the session produced outside a call that returned it (the first ClientHello).
-    pub fn poll_output(&mut self) -> Output<'_> {
-        self.conn.pending_output()
-    }
-
-    pub fn status(&self) -> &Status {
-        &self.conn.status
-    }
-
-    pub fn stats(&self) -> &Stats {
-        &self.conn.engine.stats
-    }
-
-    /// The negotiated cipher suite, once the ServerHello arrived.
-    pub fn cipher_suite(&self) -> Option<CipherSuite> {
-        self.conn.hs.suite.map(|s| s.suite)
-    }
-
     /// The server's certificate chain, leaf first, once received.
     pub fn peer_certificates(&self) -> &[CertificateDer] {
         &self.conn.hs.peer_certificates
-    }
-
-    /// Largest `send` payload at the configured MTU.
-    pub fn max_payload(&self) -> usize {
-        self.conn.engine.max_app_payload()
-    }
-
-    /// RFC 5705 keying material exporter (e.g. `EXTRACTOR-dtls_srtp`); only once connected.
-    pub fn export_keying_material(
-        &self,
-        label: &[u8],
-        context: Option<&[u8]>,
-        out: &mut [u8],
-    ) -> Result<(), Error> {
-        self.conn.export_keying_material(label, context, out)
     }
 }
 
@@ -633,6 +576,10 @@ impl Handshaker for ClientHandshake {
         matches!(self.state, State::Connected)
     }
 
+    fn negotiated_suite(&self) -> Option<&'static SuiteInfo> {
+        self.suite
+    }
+
     fn secrets(&self) -> Option<Secrets<'_>> {
         Some(Secrets {
             suite: self.suite?,
@@ -686,7 +633,7 @@ mod tests {
     use crate::alert::AlertDescription;
     use crate::config::ServerConfig;
     use crate::server::{Accept, Server};
-    use crate::session::Event;
+    use crate::session::{Event, Output, Status};
 
     fn datagrams(out: &Output<'_>) -> Vec<Vec<u8>> {
         out.transmits().map(<[u8]>::to_vec).collect()

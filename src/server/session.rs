@@ -23,7 +23,6 @@ use crate::rng::CryptoRngAdapter;
 use crate::session::conn::{Conn, Handshaker, Secrets};
 use crate::session::engine::{Engine, FlightBuilder, FlightItem};
 use crate::session::transcript::Transcript;
-use crate::session::{Output, Stats, Status};
 use crate::suite::ecdhe::EcdheKeyPair;
 use crate::suite::prf::{self, MasterSecret};
 use crate::suite::{self, CipherSuite, NamedGroup, SignatureScheme, SuiteInfo};
@@ -81,6 +80,8 @@ pub struct ServerSession {
     peer: SocketAddr,
 }
 
+crate::session::session_api!(ServerSession);
+
 impl ServerSession {
     /// A session waiting for the ClientHello whose first fragment had message_seq
     /// `client_hello_seq`, `client_random` and a valid cookie.
@@ -126,52 +127,9 @@ impl ServerSession {
         self.peer
     }
 
-    /// Feeds one datagram from the client.
-    pub fn handle_datagram(&mut self, now: Instant, datagram: &[u8]) -> Output<'_> {
-        self.conn.handle_datagram(now, datagram)
-    }
-
     pub(crate) fn process_datagram(&mut self, now: Instant, datagram: &[u8]) {
         let _ = self.conn.handle_datagram(now, datagram);
         self.conn.engine.outbox.keep();
-    }
-
-    /// Runs retransmission and handshake timers.
-    pub fn handle_timeout(&mut self, now: Instant) -> Output<'_> {
-        self.conn.handle_timeout(now)
-    }
-
-    /// The next instant at which `handle_timeout` has work, if any.
-    pub fn poll_timeout(&self) -> Option<Instant> {
-        self.conn.poll_timeout()
-    }
-
-    /// Encrypts `data` as one application-data datagram.
-    pub fn send(&mut self, data: &[u8]) -> Result<Output<'_>, Error> {
-        self.conn.send(data)
-    }
-
-    /// Sends close_notify; no more data can be sent.
-    pub fn close(&mut self) -> Output<'_> {
-        self.conn.close()
-    }
-
-    /// What the session produced outside a call that returned it (its first flight, when the
-    /// front door created it).
-    pub fn poll_output(&mut self) -> Output<'_> {
-        self.conn.pending_output()
-    }
-
-    pub fn status(&self) -> &Status {
-        &self.conn.status
-    }
-
-    pub fn stats(&self) -> &Stats {
-        &self.conn.engine.stats
-    }
-
-    pub fn cipher_suite(&self) -> Option<CipherSuite> {
-        self.conn.hs.suite.map(|s| s.suite)
     }
 
     /// The host name the client asked for (server_name, RFC 6066 §3), if any.
@@ -187,20 +145,6 @@ impl ServerSession {
     /// The ClientHello random, which identifies this handshake.
     pub(crate) fn client_random(&self) -> &[u8; 32] {
         &self.conn.hs.client_random
-    }
-
-    pub fn max_payload(&self) -> usize {
-        self.conn.engine.max_app_payload()
-    }
-
-    /// RFC 5705 keying material exporter (e.g. `EXTRACTOR-dtls_srtp`); only once connected.
-    pub fn export_keying_material(
-        &self,
-        label: &[u8],
-        context: Option<&[u8]>,
-        out: &mut [u8],
-    ) -> Result<(), Error> {
-        self.conn.export_keying_material(label, context, out)
     }
 }
 
@@ -623,6 +567,10 @@ impl Handshaker for ServerHandshake {
 
     fn is_connected(&self) -> bool {
         matches!(self.state, State::Connected)
+    }
+
+    fn negotiated_suite(&self) -> Option<&'static SuiteInfo> {
+        self.suite
     }
 
     fn secrets(&self) -> Option<Secrets<'_>> {

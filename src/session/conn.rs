@@ -27,6 +27,9 @@ pub(crate) trait Handshaker {
     /// True once our side has verified the peer's Finished.
     fn is_connected(&self) -> bool;
 
+    /// The negotiated suite, once chosen (server) or received (client).
+    fn negotiated_suite(&self) -> Option<&'static crate::suite::SuiteInfo>;
+
     /// The negotiated suite, the master secret and the two randoms, once derived.
     fn secrets(&self) -> Option<Secrets<'_>>;
 }

@@ -7,6 +7,89 @@ pub(crate) mod transcript;
 
 use crate::error::Error;
 
+/// The calls every session has (the sans-IO contract), for `ClientSession` and `ServerSession`.
+macro_rules! session_api {
+    ($session:ident) => {
+        impl $session {
+            /// Feeds one datagram from the peer: records are authenticated, handshake messages
+            /// advance the state machine, application data and events land in the output.
+            pub fn handle_datagram(
+                &mut self,
+                now: std::time::Instant,
+                datagram: &[u8],
+            ) -> $crate::session::Output<'_> {
+                self.conn.handle_datagram(now, datagram)
+            }
+
+            /// Runs the retransmission and handshake timers; call it when
+            /// [`poll_timeout`](Self::poll_timeout) has passed (calling it early is harmless).
+            pub fn handle_timeout(
+                &mut self,
+                now: std::time::Instant,
+            ) -> $crate::session::Output<'_> {
+                self.conn.handle_timeout(now)
+            }
+
+            /// The next instant at which `handle_timeout` has work; always up to date after any
+            /// call, so an event loop may poll it last.
+            pub fn poll_timeout(&self) -> Option<std::time::Instant> {
+                self.conn.poll_timeout()
+            }
+
+            /// Encrypts `data` as one application-data record in its own datagram.
+            pub fn send(
+                &mut self,
+                data: &[u8],
+            ) -> Result<$crate::session::Output<'_>, $crate::Error> {
+                self.conn.send(data)
+            }
+
+            /// Sends close_notify; no more data can be sent.
+            pub fn close(&mut self) -> $crate::session::Output<'_> {
+                self.conn.close()
+            }
+
+            /// What the session produced outside a call that returned it: a client's first
+            /// ClientHello, or the first flight of a session the front door created.
+            pub fn poll_output(&mut self) -> $crate::session::Output<'_> {
+                self.conn.pending_output()
+            }
+
+            pub fn status(&self) -> &$crate::session::Status {
+                &self.conn.status
+            }
+
+            /// Counters, including every silently dropped record and why.
+            pub fn stats(&self) -> &$crate::session::Stats {
+                &self.conn.engine.stats
+            }
+
+            /// The negotiated cipher suite, once known.
+            pub fn cipher_suite(&self) -> Option<$crate::suite::CipherSuite> {
+                use $crate::session::conn::Handshaker as _;
+                self.conn.hs.negotiated_suite().map(|s| s.suite)
+            }
+
+            /// Largest `send` payload at the configured MTU.
+            pub fn max_payload(&self) -> usize {
+                self.conn.engine.max_app_payload()
+            }
+
+            /// RFC 5705 keying material exporter (e.g. `EXTRACTOR-dtls_srtp`); only once
+            /// connected.
+            pub fn export_keying_material(
+                &self,
+                label: &[u8],
+                context: Option<&[u8]>,
+                out: &mut [u8],
+            ) -> Result<(), $crate::Error> {
+                self.conn.export_keying_material(label, context, out)
+            }
+        }
+    };
+}
+pub(crate) use session_api;
+
 /// Where a session stands.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Status {
