@@ -614,7 +614,15 @@ impl Handshaker for ClientHandshake {
                     .add(message.msg_type, message.message_seq, &message.body);
                 self.send_client_flight(engine, now, &server_public, Some(&request))
             }
-            (State::ExpectFinished, T::Finished) => self.on_server_finished(&message),
+            (State::ExpectFinished, T::Finished) => {
+                self.on_server_finished(&message)?;
+                // The server's Finished proves it has our whole flight: nothing of ours is ever
+                // needed again. Answering a late copy of its final flight with ours would make
+                // it answer again, forever (RFC 6347 §4.2.4: only the final flight's sender
+                // keeps it).
+                engine.discard_flight();
+                Ok(())
+            }
             // Servers may send a ticket even though we never ask; it is in the transcript.
             (state @ State::ExpectFinished, T::NewSessionTicket)
             | (state @ State::ExpectChangeCipherSpec, T::NewSessionTicket) => {
