@@ -198,7 +198,10 @@ impl Engine {
                 return Opened::Dropped;
             }
             let opened = self.classify(content_type, epoch, record.fragment);
-            if !matches!(opened, Opened::Dropped) {
+            // Nothing authenticates epoch 0, so only handshake records, the ones duplicates
+            // matter for, move the window: a spoofed ChangeCipherSpec or alert with a huge
+            // sequence number would otherwise make every real record after it a "replay".
+            if matches!(opened, Opened::Handshake) {
                 self.mark_seen(epoch, h.sequence_number);
             }
             return opened;
