@@ -76,6 +76,8 @@ pub(crate) struct Engine {
     handshake_deadline: Option<Instant>,
     /// Set when a datagram carried a repeat of the peer's previous flight.
     peer_repeated_flight: bool,
+    /// Set when the last record classified gave the reassembler a fragment it did not have.
+    new_fragment: bool,
     /// True once the handshake is done: application data is accepted and delivered.
     pub(crate) app_data_open: bool,
 
@@ -108,6 +110,7 @@ impl Engine {
             rto: common.timers.initial_retransmit,
             handshake_deadline: None,
             peer_repeated_flight: false,
+            new_fragment: false,
             app_data_open: false,
             outbox: Outbox::default(),
             stats: Stats::default(),
@@ -197,11 +200,13 @@ impl Engine {
                 self.stats.dropped_unexpected += 1;
                 return Opened::Dropped;
             }
+            self.new_fragment = false;
             let opened = self.classify(content_type, epoch, record.fragment);
-            // Nothing authenticates epoch 0, so only handshake records, the ones duplicates
-            // matter for, move the window: a spoofed ChangeCipherSpec or alert with a huge
-            // sequence number would otherwise make every real record after it a "replay".
-            if matches!(opened, Opened::Handshake) {
+            // Nothing authenticates epoch 0, so only a record that brought handshake data we
+            // lacked moves the window: a spoofed ChangeCipherSpec, alert or stale handshake
+            // fragment with a huge sequence number would otherwise make every real record
+            // after it a "replay" and stall the handshake.
+            if self.new_fragment {
                 self.mark_seen(epoch, h.sequence_number);
             }
             return opened;
@@ -275,7 +280,7 @@ impl Engine {
                     };
                     any = true;
                     match self.reassembler.insert(&fragment, epoch) {
-                        Inserted::Accepted => {}
+                        Inserted::Accepted => self.new_fragment = true,
                         Inserted::Old => self.peer_repeated_flight = true,
                         Inserted::Dropped(_) => self.stats.dropped_fragments += 1,
                     }
