@@ -60,6 +60,16 @@ impl Setting {
         }
     }
 
+    /// The seed of run `n` of this setting: settings get disjoint seeds, so their loss
+    /// patterns are independent.
+    fn seed(&self, n: u64) -> u64 {
+        let loss = (self.loss * 100.0) as u64;
+        let mut id = (loss << 16) | self.mtu as u64;
+        id = (id << 1) | u64::from(self.client_auth);
+        id = (id << 16) | self.pack.unwrap_or(0) as u64;
+        (id << 20) | n
+    }
+
     fn sim(&self, seed: u64) -> Sim {
         let (mut c, mut s) = if self.client_auth {
             client_auth_configs(seed)
@@ -88,7 +98,8 @@ fn sweep(setting: Setting) {
     let mut client_retx = Vec::new();
     let mut server_retx = Vec::new();
     let mut worst_seed = 0;
-    for seed in 0..SEEDS {
+    for n in 0..SEEDS {
+        let seed = setting.seed(n);
         let mut sim = setting.sim(seed);
         let took = sim
             .connect(Duration::from_secs(700))
