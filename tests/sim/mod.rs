@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use puredtls::handshake::fragment::encode_unfragmented;
 use puredtls::handshake::HandshakeType;
-use puredtls::record::{records, write_plaintext, ContentType, ProtocolVersion};
+use puredtls::record::{records, ContentType, ProtocolVersion, RecordHeader};
 use puredtls::rng::RandomSource;
 use puredtls::{
     CertificateDer, ClientConfig, ClientSession, Endpoint, EndpointEvent, Event, PrivateKey,
@@ -713,17 +713,17 @@ pub fn describe(datagram: &[u8]) -> Vec<(ContentType, u16, Option<HandshakeType>
         .collect()
 }
 
-/// One plaintext record.
+/// One plaintext record (any payload up to 2^16 - 1 bytes, even past what a peer may send).
 pub fn plaintext(content_type: ContentType, epoch: u16, seq: u64, payload: &[u8]) -> Vec<u8> {
-    let mut out = Vec::new();
-    write_plaintext(
-        &mut out,
+    let header = RecordHeader {
         content_type,
-        ProtocolVersion::DTLS1_2,
+        version: ProtocolVersion::DTLS1_2,
         epoch,
-        seq,
-        payload,
-    );
+        sequence_number: seq,
+        length: u16::try_from(payload.len()).expect("record payload over 2^16 - 1 bytes"),
+    };
+    let mut out = header.encode().to_vec();
+    out.extend_from_slice(payload);
     out
 }
 
