@@ -76,6 +76,9 @@ pub(crate) struct Engine {
     handshake_deadline: Option<Instant>,
     /// Set when a datagram carried a repeat of the peer's previous flight.
     peer_repeated_flight: bool,
+    /// The message_seq the peer's next flight starts at (our reassembler's position when we
+    /// sent our flight): the message before it ends the peer flight ours answers.
+    peer_flight_start: u16,
     /// Set when the last record classified gave the reassembler a fragment it did not have.
     new_fragment: bool,
     /// True once the handshake is done: application data is accepted and delivered.
@@ -110,6 +113,7 @@ impl Engine {
             rto: common.timers.initial_retransmit,
             handshake_deadline: None,
             peer_repeated_flight: false,
+            peer_flight_start: 0,
             new_fragment: false,
             app_data_open: false,
             outbox: Outbox::default(),
@@ -281,7 +285,20 @@ impl Engine {
                     any = true;
                     match self.reassembler.insert(&fragment, epoch) {
                         Inserted::Accepted => self.new_fragment = true,
-                        Inserted::Old => self.peer_repeated_flight = true,
+                        // RFC 6347 §4.2.4: resend our flight when the peer resends the flight
+                        // ours answers, once per repeat: only the first fragment of its last
+                        // message counts. Older messages, or ones of the flight now arriving,
+                        // say nothing about ours being lost, and answering each datagram of a
+                        // repeated flight with a whole flight made the two sides multiply
+                        // each other's retransmissions without end.
+                        Inserted::Old => {
+                            let h = &fragment.header;
+                            if h.fragment_offset == 0
+                                && h.message_seq.wrapping_add(1) == self.peer_flight_start
+                            {
+                                self.peer_repeated_flight = true;
+                            }
+                        }
                         Inserted::Dropped(_) => self.stats.dropped_fragments += 1,
                     }
                 }
@@ -396,6 +413,7 @@ impl Engine {
         await_reply: bool,
     ) -> Result<(), Error> {
         self.flight = items;
+        self.peer_flight_start = self.reassembler.next_seq();
         self.rto = self.timers.initial_retransmit;
         self.retransmit_at = await_reply.then(|| now + self.rto);
         self.transmit_flight()
