@@ -653,3 +653,32 @@ fn a_fatal_alert_during_the_handshake_ends_it_on_the_receiving_side() {
     );
     assert_eq!(sim.client.poll_timeout(), None);
 }
+
+#[test]
+fn a_peer_stuck_mid_flight_gets_no_retransmission_storm() {
+    // One bit flipped in the server's certificate (MTU 256, second Certificate fragment): the
+    // client accepts any certificate, so it goes on, but the transcripts differ and the server
+    // never authenticates the client's Finished. The client's timer resends its flight into a
+    // server still waiting for that flight's end: that is no reason for the server to resend
+    // its own, and the client must not answer each datagram of a resent flight with a whole
+    // flight (which used to multiply until a million datagrams were in flight).
+    let mut c = client_config(42);
+    let mut s = server_config(42);
+    c.common.mtu = 256;
+    s.common.mtu = 256;
+    let mut sim = Sim::new(42, c, s, Link::perfect(), Link::perfect());
+    sim.tamper = Some(Box::new(|dir, index, bytes| {
+        let mut d = bytes.to_vec();
+        if dir == Dir::ToClient && index == 3 {
+            d[240] ^= 1;
+        }
+        vec![d]
+    }));
+    sim.run_until(Duration::from_secs(70), |_| false);
+    // Client: ClientHello twice, then its flight at 0 s and on its timer (1, 3, 7, 15, 31 s);
+    // server: HelloVerifyRequest and its 4-datagram flight once, then silence until both
+    // handshakes time out.
+    assert_eq!((sim.stats[0].sent, sim.stats[1].sent), (8, 5));
+    assert_eq!(sim.client.status(), &Status::Failed(Error::HandshakeTimeout));
+    assert!(sim.server.is_empty());
+}
