@@ -679,6 +679,9 @@ fn a_peer_stuck_mid_flight_gets_no_retransmission_storm() {
     // server: HelloVerifyRequest and its 4-datagram flight once, then silence until both
     // handshakes time out.
     assert_eq!((sim.stats[0].sent, sim.stats[1].sent), (8, 5));
-    assert_eq!(sim.client.status(), &Status::Failed(Error::HandshakeTimeout));
+    assert_eq!(
+        sim.client.status(),
+        &Status::Failed(Error::HandshakeTimeout)
+    );
     assert!(sim.server.is_empty());
 }
