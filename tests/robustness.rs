@@ -355,7 +355,7 @@ fn any_input_to_a_fresh_server_front_door_and_endpoint_is_harmless() {
     let mut server = Server::new(Arc::new(server_config(100))).unwrap();
     let mut endpoint = Endpoint::new(Arc::new(server_config(101))).unwrap();
     let mut verify_requests = 0;
-    for i in 0..20_000 {
+    for i in 0..50_000 {
         let (input, _) = g.input();
         let peer = stranger(i);
         match server.accept(now, peer, &input) {
@@ -373,9 +373,9 @@ fn any_input_to_a_fresh_server_front_door_and_endpoint_is_harmless() {
         }
         assert_eq!(endpoint.len(), 0, "input {i}: a session without a cookie");
     }
-    println!("{verify_requests} HelloVerifyRequests for 20000 inputs");
+    println!("{verify_requests} HelloVerifyRequests for 50000 inputs");
     assert!(
-        verify_requests > 300,
+        verify_requests > 1000,
         "the generator reaches the cookie check"
     );
     assert_eq!(server.stats().sessions_created, 0);
@@ -408,7 +408,7 @@ fn any_input_to_a_handshaking_session_is_harmless() {
     let mut g = Gen::new(200, real_datagrams());
     let mut completed_after_noise = 0;
     for &(at, dir, what) in STATES {
-        for i in 0..150 {
+        for i in 0..400 {
             let mut sim = Sim::perfect(200 + i);
             sim.run_until(Duration::from_millis(at), |_| false);
             let (input, pure_noise) = g.input();
@@ -434,7 +434,7 @@ fn any_input_to_a_handshaking_session_is_harmless() {
             }
         }
     }
-    assert!(completed_after_noise > 50);
+    assert!(completed_after_noise > 300);
 }
 
 #[test]
@@ -472,7 +472,7 @@ fn any_input_to_an_established_session_changes_nothing() {
             sent[usize::from(dir == Dir::ToClient)].insert(data, 0);
         }
     }
-    for i in 0..20_000 {
+    for i in 0..50_000 {
         let (input, _) = g.input();
         if i % 2 == 0 {
             sim.deliver_to_client(&input);
