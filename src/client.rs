@@ -546,8 +546,10 @@ impl Handshaker for ClientHandshake {
             }
             (State::ExpectFinished, T::Finished) => {
                 self.on_server_finished(&message)?;
-                // The server's final flight arrived, so ours is through. Answering a repeat of
-                // the server's flight would make the server repeat it again, for ever.
+                // The server's Finished proves it has our whole flight: nothing of ours is ever
+                // needed again. Answering a late copy of its final flight with ours would make
+                // it answer again, forever (RFC 6347 §4.2.4: only the final flight's sender
+                // keeps it).
                 engine.discard_flight();
                 Ok(())
             }

@@ -117,6 +117,12 @@ impl<H: Handshaker> Conn<H> {
     fn drain_messages(&mut self, now: Instant) {
         while let Some(message) = self.engine.reassembler.pop() {
             let was_connected = self.hs.is_connected();
+            // Once connected, a new plaintext handshake message is forged or stale: it must not
+            // end an authenticated association (RFC 6347 §4.1.2.7 drops invalid input).
+            if was_connected && message.epoch == 0 {
+                self.engine.stats.dropped_unexpected += 1;
+                continue;
+            }
             if let Err(e) = self.hs.handle_message(&mut self.engine, now, message) {
                 self.fail(e);
                 return;

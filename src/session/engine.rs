@@ -76,9 +76,11 @@ pub(crate) struct Engine {
     handshake_deadline: Option<Instant>,
     /// Set when a datagram carried a repeat of the peer's previous flight.
     peer_repeated_flight: bool,
-    /// Set once the peer's next flight has begun to arrive: our flight got through, so a
-    /// repeat from the peer no longer means it was lost.
-    flight_acknowledged: bool,
+    /// The message_seq the peer's next flight starts at (our reassembler's position when we
+    /// sent our flight): the message before it ends the peer flight ours answers.
+    peer_flight_start: u16,
+    /// Set when the last record classified gave the reassembler a fragment it did not have.
+    new_fragment: bool,
     /// True once the handshake is done: application data is accepted and delivered.
     pub(crate) app_data_open: bool,
 
@@ -111,7 +113,8 @@ impl Engine {
             rto: common.timers.initial_retransmit,
             handshake_deadline: None,
             peer_repeated_flight: false,
-            flight_acknowledged: false,
+            peer_flight_start: 0,
+            new_fragment: false,
             app_data_open: false,
             outbox: Outbox::default(),
             stats: Stats::default(),
@@ -201,8 +204,13 @@ impl Engine {
                 self.stats.dropped_unexpected += 1;
                 return Opened::Dropped;
             }
+            self.new_fragment = false;
             let opened = self.classify(content_type, epoch, record.fragment);
-            if !matches!(opened, Opened::Dropped) {
+            // Nothing authenticates epoch 0, so only a record that brought handshake data we
+            // lacked moves the window: a spoofed ChangeCipherSpec, alert or stale handshake
+            // fragment with a huge sequence number would otherwise make every real record
+            // after it a "replay" and stall the handshake.
+            if self.new_fragment {
                 self.mark_seen(epoch, h.sequence_number);
             }
             return opened;
@@ -287,8 +295,21 @@ impl Engine {
                     }
                     any = true;
                     match self.reassembler.insert(&fragment, epoch) {
-                        Inserted::Accepted => {}
-                        Inserted::Old => self.peer_repeated_flight = true,
+                        Inserted::Accepted => self.new_fragment = true,
+                        // RFC 6347 §4.2.4: resend our flight when the peer resends the flight
+                        // ours answers, once per repeat: only the first fragment of its last
+                        // message counts. Older messages, or ones of the flight now arriving,
+                        // say nothing about ours being lost, and answering each datagram of a
+                        // repeated flight with a whole flight made the two sides multiply
+                        // each other's retransmissions without end.
+                        Inserted::Old => {
+                            let h = &fragment.header;
+                            if h.fragment_offset == 0
+                                && h.message_seq.wrapping_add(1) == self.peer_flight_start
+                            {
+                                self.peer_repeated_flight = true;
+                            }
+                        }
                         Inserted::Dropped(_) => self.stats.dropped_fragments += 1,
                     }
                 }
@@ -403,9 +424,9 @@ impl Engine {
         await_reply: bool,
     ) -> Result<(), Error> {
         self.flight = items;
-        self.flight_acknowledged = false;
         // A repeat the peer sent earlier in this datagram is answered by this new flight.
         self.peer_repeated_flight = false;
+        self.peer_flight_start = self.reassembler.next_seq();
         self.rto = self.timers.initial_retransmit;
         self.retransmit_at = await_reply.then(|| now + self.rto);
         self.transmit_flight()
@@ -460,7 +481,6 @@ impl Engine {
     /// The peer's next flight has begun to arrive: our flight got through, stop the timer.
     pub(crate) fn flight_acknowledged(&mut self) {
         self.retransmit_at = None;
-        self.flight_acknowledged = true;
     }
 
     /// Frees the last flight (the handshake is over and the peer has proven it is done).
@@ -473,7 +493,7 @@ impl Engine {
     /// already answered it: then the repeat is of the peer's current flight, which we are still
     /// reading, and resending ours would only make the peer repeat again.
     pub(crate) fn retransmit_for_peer(&mut self) -> Result<(), Error> {
-        if self.flight.is_empty() || self.flight_acknowledged {
+        if self.flight.is_empty() {
             return Ok(());
         }
         self.stats.retransmissions += 1;
