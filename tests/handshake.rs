@@ -1428,7 +1428,10 @@ fn fragmented_flights_duplicated_and_reversed_still_complete() {
     // handshake data never moves the replay window (a forged one could otherwise poison it), so
     // the copy is dropped as unexpected instead.
     let s = *pair.session().stats();
-    assert_eq!((s.dropped_replay, s.dropped_unexpected), (flight_records - 1, 1));
+    assert_eq!(
+        (s.dropped_replay, s.dropped_unexpected),
+        (flight_records - 1, 1)
+    );
     pair.to_client = mangle(std::mem::take(&mut pair.to_client));
     pair.flush_to_client();
     assert!(pair.both_connected());
