@@ -21,6 +21,9 @@ use openssl::ssl::{SslContext, SslMode};
 #[path = "support/openssl_dtls.rs"]
 #[allow(dead_code)]
 mod openssl_dtls;
+#[path = "support/puredtls_pair.rs"]
+#[allow(dead_code)]
+mod puredtls_pair;
 
 use openssl_dtls::{
     client_context, deliver, server_context, step, Cookies, Identity, Pair, HANDSHAKE_MTU,
@@ -227,20 +230,26 @@ fn established(client_ctx: &SslContext, server_ctx: &SslContext) -> Pair {
 }
 
 /// Builds `n` pairs with `make`, then reports bytes per pair, per server (clients dropped)
-/// and per client.
+/// and per client. `server_of` keeps the server half of a pair.
 /// The RSS growth is printed only for the first measurement: later ones reuse heap pages the
 /// earlier ones freed, so their RSS growth says nothing.
-fn measure(label: &str, n: usize, with_rss: bool, make: impl Fn() -> Pair) {
+fn measure<P, S>(
+    label: &str,
+    n: usize,
+    with_rss: bool,
+    make: impl Fn() -> P,
+    server_of: impl Fn(P) -> S,
+) {
     // Warm up: OpenSSL fills its algorithm caches on first use.
     for _ in 0..3 {
         drop(make());
     }
     let rss0 = rss_kib();
     let base = heap();
-    let pairs: Vec<Pair> = (0..n).map(|_| make()).collect();
+    let pairs: Vec<P> = (0..n).map(|_| make()).collect();
     let all = heap();
     let rss1 = rss_kib();
-    let servers: Vec<_> = pairs.into_iter().map(|p| p.server).collect();
+    let servers: Vec<S> = pairs.into_iter().map(&server_of).collect();
     let server_only = heap();
     drop(servers);
     let rss = match (with_rss, rss0, rss1) {
@@ -257,6 +266,112 @@ fn measure(label: &str, n: usize, with_rss: bool, make: impl Fn() -> Pair) {
         per(n, base, all),
         per(n, base, server_only),
         per(n, base, client_only),
+    );
+}
+
+/// A puredtls pair that is connected and has carried one small record each way.
+fn puredtls_established(
+    server: &mut puredtls::Server,
+    client_config: &std::sync::Arc<puredtls::ClientConfig>,
+    now: std::time::Instant,
+) -> (puredtls::ClientSession, Box<puredtls::ServerSession>) {
+    let (mut hs, _) = puredtls_pair::handshake(server, client_config, now);
+    let session = match hs.server {
+        puredtls_pair::ServerEnd::Session(s) => s,
+        puredtls_pair::ServerEnd::FrontDoor => unreachable!(),
+    };
+    let mut session = session;
+    assert_eq!(
+        puredtls_pair::client_to_server(&mut hs.client, &mut session, b"ping", now),
+        4
+    );
+    let out = session.send(b"pong").expect("send");
+    let datagram = out.transmits().next().expect("one datagram").to_vec();
+    let got = hs.client.handle_datagram(now, &datagram);
+    assert_eq!(got.app_data().next(), Some(&b"pong"[..]));
+    (hs.client, session)
+}
+
+/// A puredtls server session that has answered a ClientHello with a valid cookie with its
+/// flight (ServerHello … ServerHelloDone) and waits for the client's second flight; the
+/// client has not seen that flight (it is dropped).
+fn puredtls_mid_handshake(
+    server: &mut puredtls::Server,
+    client_config: &std::sync::Arc<puredtls::ClientConfig>,
+    now: std::time::Instant,
+) -> (puredtls::ClientSession, Box<puredtls::ServerSession>) {
+    use puredtls::server::Accept;
+    let mut client =
+        puredtls::ClientSession::new(std::sync::Arc::clone(client_config), now).expect("client");
+    let ch1 = client
+        .poll_output()
+        .transmits()
+        .next()
+        .expect("ClientHello")
+        .to_vec();
+    let hvr = match server.accept(now, puredtls_pair::PEER, &ch1) {
+        Accept::HelloVerifyRequest(hvr) => hvr.to_vec(),
+        other => panic!("expected a HelloVerifyRequest, got {other:?}"),
+    };
+    let ch2 = client
+        .handle_datagram(now, &hvr)
+        .transmits()
+        .next()
+        .expect("ClientHello with cookie")
+        .to_vec();
+    let mut session = match server.accept(now, puredtls_pair::PEER, &ch2) {
+        Accept::NewSession(s) => s,
+        other => panic!("expected a session, got {other:?}"),
+    };
+    assert!(
+        session.poll_output().transmits().next().is_some(),
+        "no flight 4"
+    );
+    (client, session)
+}
+
+/// The front door's heap growth over `n` unanswered (cookie-less) ClientHellos from `n`
+/// different peers: it must be 0, HelloVerifyRequests are stateless.
+fn front_door_state(identity: &Identity, n: usize) {
+    use puredtls::server::Accept;
+    let mtu = HANDSHAKE_MTU as usize;
+    let client_config = puredtls_pair::client_config(identity, mtu);
+    let now = std::time::Instant::now();
+    let hellos: Vec<Vec<u8>> = (0..n)
+        .map(|_| {
+            let mut c = puredtls::ClientSession::new(client_config.clone(), now).expect("client");
+            let d = c.poll_output().transmits().next().expect("hello").to_vec();
+            d
+        })
+        .collect();
+    let mut server =
+        puredtls::Server::new(puredtls_pair::server_config(identity, mtu)).expect("server");
+    let mut endpoint =
+        puredtls::Endpoint::new(puredtls_pair::server_config(identity, mtu)).expect("endpoint");
+    // The first answers size the reused output buffers.
+    let peer = |i: usize| std::net::SocketAddr::from(([127, 0, 0, 1], 20_000 + i as u16));
+    let _ = server.accept(now, peer(0), &hellos[0]);
+    let _ = endpoint.handle_datagram(now, peer(0), &hellos[0]);
+    let before = heap();
+    for (i, hello) in hellos.iter().enumerate() {
+        assert!(matches!(
+            server.accept(now, peer(i), hello),
+            Accept::HelloVerifyRequest(_)
+        ));
+        assert_eq!(
+            endpoint
+                .handle_datagram(now, peer(i), hello)
+                .transmits()
+                .len(),
+            1
+        );
+    }
+    let after = heap();
+    assert!(endpoint.is_empty());
+    println!(
+        "  {:<38} {} (Server::accept and Endpoint together, per ClientHello answered)",
+        "puredtls front door, unanswered hello",
+        per(n, before, after)
     );
 }
 
@@ -281,15 +396,49 @@ fn main() {
     );
     // SSL_MODE_RELEASE_BUFFERS would not help: OpenSSL honours it for TLS only (`!SSL_IS_DTLS`
     // in its record layer), so every DTLS connection keeps its ~16.7 KB read and write buffers.
-    measure("openssl established", n, true, || {
-        established(&client_ctx, &server_ctx)
-    });
-    measure("openssl mid-handshake (after flight 4)", n, false, || {
-        mid_handshake(&client_ctx, &server_ctx)
-    });
+    measure(
+        "openssl established",
+        n,
+        true,
+        || established(&client_ctx, &server_ctx),
+        |p| p.server,
+    );
+    measure(
+        "openssl mid-handshake (after flight 4)",
+        n,
+        false,
+        || mid_handshake(&client_ctx, &server_ctx),
+        |p| p.server,
+    );
 
-    // TODO(puredtls): the same two lines for ClientSession/ServerSession pairs (the counting
-    // allocator sees them directly): established, and a ServerSession that has sent flight 4.
-    // Also a line for the Server front door's state per *unanswered* ClientHello, which should
-    // be 0 B: HelloVerifyRequests are stateless.
+    let mtu = HANDSHAKE_MTU as usize;
+    let mut server =
+        puredtls::Server::new(puredtls_pair::server_config(&identity, mtu)).expect("server");
+    let client_config = puredtls_pair::client_config(&identity, mtu);
+    let now = std::time::Instant::now();
+    let server = std::cell::RefCell::new(&mut server);
+    measure(
+        "puredtls established",
+        n,
+        false,
+        || puredtls_established(&mut server.borrow_mut(), &client_config, now),
+        |(_, s)| s,
+    );
+    measure(
+        "puredtls mid-handshake (after flight 4)",
+        n,
+        false,
+        || puredtls_mid_handshake(&mut server.borrow_mut(), &client_config, now),
+        |(_, s)| s,
+    );
+    front_door_state(&identity, n);
+    println!(
+        "  inline sizes: ServerSession {} B, ClientSession {} B, Server {} B, Endpoint {} B, \
+         RecordProtection {} B",
+        std::mem::size_of::<puredtls::ServerSession>(),
+        std::mem::size_of::<puredtls::ClientSession>(),
+        std::mem::size_of::<puredtls::Server>(),
+        std::mem::size_of::<puredtls::Endpoint>(),
+        std::mem::size_of::<puredtls::record::RecordProtection>(),
+    );
 }

@@ -7,6 +7,12 @@
 //!   `ssl_read` there: OpenSSL's whole record path including its BIO and the in-memory pipe.
 //! - `puredtls_record_protection/N`: puredtls's record layer alone (`RecordProtection::seal` into
 //!   a datagram buffer, `records` to split it, `RecordProtection::open`), no session around it.
+//! - `puredtls/N`: `ClientSession::send` on an established pair, the datagram from its `Output`
+//!   fed to `ServerSession::handle_datagram`, the application data taken from that `Output`:
+//!   the whole sans-IO record path, same shape as `openssl/N` (the session's MTU is raised to
+//!   17000 for N = 16384).
+//! - `puredtls_endpoint/N`: the same, the server side being an `Endpoint` (session table
+//!   lookup by peer address, and the copy into the endpoint's own output buffers).
 //! - `aes_gcm_floor/N`: the raw `aes-gcm` crate: seal (out of place, 12-byte nonce, 13-byte AAD)
 //!   then open in place. No record layer can be faster than this with this AEAD crate.
 
@@ -19,6 +25,9 @@ use puredtls::record::{records, AeadAlgorithm, ContentType, ProtocolVersion, Rec
 #[path = "support/openssl_dtls.rs"]
 #[allow(dead_code)]
 mod openssl_dtls;
+#[path = "support/puredtls_pair.rs"]
+#[allow(dead_code)]
+mod puredtls_pair;
 
 use openssl_dtls::{client_context, server_context, Cookies, Identity, Pair, JUMBO_MTU};
 
@@ -99,9 +108,31 @@ fn record(c: &mut Criterion) {
             })
         });
 
-        // TODO(puredtls): "puredtls/N": ClientSession::send(&payload) on an established pair,
-        // the datagram from its Output fed to ServerSession::handle_datagram, and the
-        // application data taken from that Output (same shape as `openssl/N` above).
+        let now = std::time::Instant::now();
+        let mtu = JUMBO_MTU as usize;
+        let (mut client, mut session) = puredtls_pair::established(&identity, mtu, now);
+        assert_eq!(
+            puredtls_pair::client_to_server(&mut client, &mut session, &payload, now),
+            size
+        );
+        g.bench_with_input(BenchmarkId::new("puredtls", size), &payload, |b, p| {
+            b.iter(|| puredtls_pair::client_to_server(&mut client, &mut session, p, now))
+        });
+
+        let (mut client, endpoint) = puredtls_pair::established_endpoint(&identity, mtu, now);
+        let mut endpoint = endpoint;
+        g.bench_with_input(
+            BenchmarkId::new("puredtls_endpoint", size),
+            &payload,
+            |b, p| {
+                b.iter(|| {
+                    let out = client.send(p).expect("send");
+                    let datagram = out.transmits().next().expect("one datagram");
+                    let got = endpoint.handle_datagram(now, puredtls_pair::PEER, datagram);
+                    got.app_data().next().map_or(0, |(_, d)| d.len())
+                })
+            },
+        );
     }
     g.finish();
 }
