@@ -20,7 +20,7 @@ use std::time::Duration;
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use openssl::ssl::SslMode;
 use puredtls::cookie::{CookieInput, CookieKeys};
 use puredtls::server::Accept;
@@ -32,6 +32,9 @@ mod openssl_dtls;
 #[path = "support/puredtls_pair.rs"]
 #[allow(dead_code)]
 mod puredtls_pair;
+#[path = "support/ratios.rs"]
+#[allow(dead_code)]
+mod ratios;
 
 use openssl_dtls::{
     capture_client_hello, client_context, is_hello_verify_request, server, server_context, step,
@@ -131,4 +134,26 @@ fn front_door(c: &mut Criterion) {
 }
 
 criterion_group!(benches, front_door);
-criterion_main!(benches);
+
+fn main() {
+    let started = std::time::SystemTime::now();
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+    ratios::print(
+        started,
+        &[
+            (
+                "puredtls Server::accept / openssl DTLSv1_listen",
+                "front_door/puredtls/stateless_hvr",
+                "front_door/openssl/DTLSv1_listen",
+            ),
+            (
+                "puredtls Endpoint / openssl DTLSv1_listen",
+                "front_door/puredtls/endpoint_hvr",
+                "front_door/openssl/DTLSv1_listen",
+            ),
+        ],
+    );
+}

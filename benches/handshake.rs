@@ -29,7 +29,7 @@ use std::hint::black_box;
 use std::time::{Duration, Instant};
 
 use aes_gcm::Aes128Gcm;
-use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
+use criterion::{criterion_group, BenchmarkId, Criterion, Throughput};
 use hmac::{Hmac, KeyInit, Mac};
 use openssl::ssl::SslMode;
 use p256::ecdsa::signature::{Signer, Verifier};
@@ -47,6 +47,9 @@ mod openssl_dtls;
 #[path = "support/puredtls_pair.rs"]
 #[allow(dead_code)]
 mod puredtls_pair;
+#[path = "support/ratios.rs"]
+#[allow(dead_code)]
+mod ratios;
 
 use openssl_dtls::{
     client_context, connect, server, server_context, Cookies, Identity, HANDSHAKE_MTU,
@@ -302,4 +305,43 @@ impl Floor {
 }
 
 criterion_group!(benches, handshake);
-criterion_main!(benches);
+
+fn main() {
+    let started = std::time::SystemTime::now();
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+    ratios::print(
+        started,
+        &[
+            (
+                "server CPU: puredtls / crypto floor (target <= 1.10)",
+                "handshake/puredtls/cookie/server_cpu",
+                "handshake/crypto_floor/server",
+            ),
+            (
+                "server CPU: puredtls / openssl (cookie)",
+                "handshake/puredtls/cookie/server_cpu",
+                "handshake/openssl/cookie/server_cpu",
+            ),
+            (
+                "client+server: puredtls / openssl (cookie)",
+                "handshake/puredtls/cookie/client+server",
+                "handshake/openssl/cookie/client+server",
+            ),
+            (
+                "client+server: puredtls / crypto floor",
+                "handshake/puredtls/cookie/client+server",
+                "handshake/crypto_floor/client+server",
+            ),
+        ],
+    );
+    let m = ratios::medians(started);
+    if let Some(t) = m.get("handshake/puredtls/cookie/client+server") {
+        println!(
+            "  puredtls client+server handshakes per second: {:.0} (target >= 1150)",
+            1e9 / t
+        );
+    }
+}

@@ -269,11 +269,13 @@ fn measure<P, S>(
     );
 }
 
-/// A puredtls pair that is connected and has carried one small record each way.
+/// A puredtls pair that is connected and has carried one record of `size` bytes each way
+/// (`None`: "ping" and "pong", as the OpenSSL pairs).
 fn puredtls_established(
     server: &mut puredtls::Server,
     client_config: &std::sync::Arc<puredtls::ClientConfig>,
     now: std::time::Instant,
+    size: Option<usize>,
 ) -> (puredtls::ClientSession, Box<puredtls::ServerSession>) {
     let (mut hs, _) = puredtls_pair::handshake(server, client_config, now);
     let session = match hs.server {
@@ -281,14 +283,18 @@ fn puredtls_established(
         puredtls_pair::ServerEnd::FrontDoor => unreachable!(),
     };
     let mut session = session;
+    let (ping, pong) = match size {
+        Some(n) => (vec![1; n], vec![2; n]),
+        None => (b"ping".to_vec(), b"pong".to_vec()),
+    };
     assert_eq!(
-        puredtls_pair::client_to_server(&mut hs.client, &mut session, b"ping", now),
-        4
+        puredtls_pair::client_to_server(&mut hs.client, &mut session, &ping, now),
+        ping.len()
     );
-    let out = session.send(b"pong").expect("send");
+    let out = session.send(&pong).expect("send");
     let datagram = out.transmits().next().expect("one datagram").to_vec();
     let got = hs.client.handle_datagram(now, &datagram);
-    assert_eq!(got.app_data().next(), Some(&b"pong"[..]));
+    assert_eq!(got.app_data().next(), Some(&pong[..]));
     (hs.client, session)
 }
 
@@ -328,6 +334,72 @@ fn puredtls_mid_handshake(
         "no flight 4"
     );
     (client, session)
+}
+
+/// Heap held per established session in an `Endpoint` table (the session, its table entry,
+/// and its share of the table), after one record of `size` bytes each way (`None`: 4 bytes).
+fn endpoint_sessions(identity: &Identity, n: usize, size: Option<usize>) {
+    let mtu = HANDSHAKE_MTU as usize;
+    let client_config = puredtls_pair::client_config(identity, mtu);
+    let mut endpoint =
+        puredtls::Endpoint::new(puredtls_pair::server_config(identity, mtu)).expect("endpoint");
+    let now = std::time::Instant::now();
+    let payload = vec![7u8; size.unwrap_or(4)];
+    let connect = |endpoint: &mut puredtls::Endpoint, i: usize| {
+        let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 20_000 + i as u16));
+        let mut client = puredtls::ClientSession::new(client_config.clone(), now).expect("client");
+        let mut to_server: Vec<Vec<u8>> = client
+            .poll_output()
+            .transmits()
+            .map(<[u8]>::to_vec)
+            .collect();
+        for _ in 0..6 {
+            let mut to_client = Vec::new();
+            for d in &to_server {
+                let out = endpoint.handle_datagram(now, peer, d);
+                to_client.extend(out.transmits().iter().map(|t| out.datagram(t).to_vec()));
+            }
+            to_server.clear();
+            for d in &to_client {
+                to_server.extend(
+                    client
+                        .handle_datagram(now, d)
+                        .transmits()
+                        .map(<[u8]>::to_vec),
+                );
+            }
+        }
+        assert_eq!(client.status(), &puredtls::Status::Connected);
+        let d = client
+            .send(&payload)
+            .expect("send")
+            .transmits()
+            .next()
+            .unwrap()
+            .to_vec();
+        assert_eq!(
+            endpoint.handle_datagram(now, peer, &d).app_data().count(),
+            1
+        );
+        let out = endpoint.send(peer, &payload).expect("send");
+        let d = out.datagram(&out.transmits()[0]).to_vec();
+        assert_eq!(client.handle_datagram(now, &d).app_data().count(), 1);
+    };
+    // Warm-up: the endpoint's own output buffers and the table's first slots.
+    for i in 0..4 {
+        connect(&mut endpoint, 1000 + i);
+    }
+    let before = heap();
+    for i in 0..n {
+        connect(&mut endpoint, i);
+    }
+    let after = heap();
+    assert_eq!(endpoint.len(), n + 4);
+    println!(
+        "  {:<38} {} (server side only)",
+        format!("puredtls Endpoint, {} B records", payload.len()),
+        per(n, before, after)
+    );
 }
 
 /// The front door's heap growth over `n` unanswered (cookie-less) ClientHellos from `n`
@@ -421,7 +493,15 @@ fn main() {
         "puredtls established",
         n,
         false,
-        || puredtls_established(&mut server.borrow_mut(), &client_config, now),
+        || puredtls_established(&mut server.borrow_mut(), &client_config, now, None),
+        |(_, s)| s,
+    );
+    let full = mtu - 13 - 24;
+    measure(
+        &format!("puredtls established, {full} B records"),
+        n,
+        false,
+        || puredtls_established(&mut server.borrow_mut(), &client_config, now, Some(full)),
         |(_, s)| s,
     );
     measure(
@@ -431,6 +511,8 @@ fn main() {
         || puredtls_mid_handshake(&mut server.borrow_mut(), &client_config, now),
         |(_, s)| s,
     );
+    endpoint_sessions(&identity, n, None);
+    endpoint_sessions(&identity, n, Some(full));
     front_door_state(&identity, n);
     println!(
         "  inline sizes: ServerSession {} B, ClientSession {} B, Server {} B, Endpoint {} B, \
