@@ -33,7 +33,8 @@ use core::fmt;
 
 use aes_gcm::aead::consts::{U12, U16};
 use aes_gcm::aead::inout::InOutBuf;
-use aes_gcm::{AeadInOut, Aes128Gcm, Aes256Gcm, KeyInit, Nonce, Tag};
+use aes_gcm::aes::{Aes128Enc, Aes256Enc};
+use aes_gcm::{AeadInOut, AesGcm, KeyInit, Nonce, Tag};
 use zeroize::Zeroizing;
 
 use super::{
@@ -144,12 +145,26 @@ impl fmt::Display for ProtectError {
 
 impl std::error::Error for ProtectError {}
 
+/// AES-128-GCM over the encryption-only AES key schedule: GCM never runs the block cipher
+/// backwards, and the decryption round keys would double the AES state (176 B of 352 B).
+type Aes128GcmEnc = AesGcm<Aes128Enc, U12>;
+/// AES-256-GCM, encryption-only key schedule likewise.
+type Aes256GcmEnc = AesGcm<Aes256Enc, U12>;
+
 /// The AES key schedule and GHASH key, expanded once. Zeroized on drop (aes-gcm's `zeroize`
-/// feature).
+/// feature). Boxed, so that the `RecordProtection` and every `Option` of it a session keeps is
+/// a few words (the expanded key is 320 or 384 bytes, and empty slots would pay for it).
 enum Cipher {
-    Aes128(Aes128Gcm),
-    Aes256(Aes256Gcm),
+    Aes128(Box<Aes128GcmEnc>),
+    Aes256(Box<Aes256GcmEnc>),
 }
+
+// The expanded keys must be wiped when a `Cipher` is dropped.
+const _: () = {
+    const fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroized_on_drop::<Aes128GcmEnc>();
+    zeroized_on_drop::<Aes256GcmEnc>();
+};
 
 /// One direction's record protection state: the expanded cipher and the 4-byte salt.
 ///
@@ -191,12 +206,12 @@ impl RecordProtection {
             actual: key.len(),
         };
         let cipher = match alg {
-            AeadAlgorithm::Aes128Gcm => {
-                Cipher::Aes128(Aes128Gcm::new_from_slice(key).map_err(bad_key)?)
-            }
-            AeadAlgorithm::Aes256Gcm => {
-                Cipher::Aes256(Aes256Gcm::new_from_slice(key).map_err(bad_key)?)
-            }
+            AeadAlgorithm::Aes128Gcm => Cipher::Aes128(Box::new(
+                Aes128GcmEnc::new_from_slice(key).map_err(bad_key)?,
+            )),
+            AeadAlgorithm::Aes256Gcm => Cipher::Aes256(Box::new(
+                Aes256GcmEnc::new_from_slice(key).map_err(bad_key)?,
+            )),
         };
         Ok(Self {
             alg,
@@ -261,8 +276,8 @@ impl RecordProtection {
         let buf = InOutBuf::new(plaintext, body_out)
             .map_err(|_| ProtectError::OutputTooSmall { needed, available })?;
         let tag = match &self.cipher {
-            Cipher::Aes128(c) => encrypt(c, &nonce, &aad, buf),
-            Cipher::Aes256(c) => encrypt(c, &nonce, &aad, buf),
+            Cipher::Aes128(c) => encrypt(&**c, &nonce, &aad, buf),
+            Cipher::Aes256(c) => encrypt(&**c, &nonce, &aad, buf),
         }
         // Only reachable for inputs far over 2^14 bytes, which were refused above.
         .ok_or(ProtectError::PlaintextTooLong)?;
@@ -422,6 +437,7 @@ mod tests {
     use super::*;
     use crate::record::records;
     use aes_gcm::aead::{Aead, Payload};
+    use aes_gcm::Aes128Gcm;
 
     const ALGS: [AeadAlgorithm; 2] = [AeadAlgorithm::Aes128Gcm, AeadAlgorithm::Aes256Gcm];
 
