@@ -244,23 +244,37 @@ fn measure<P, S>(
     for _ in 0..3 {
         drop(make());
     }
+    // Both vectors exist before the first snapshot, so only the connections are counted;
+    // their inline sizes (`size_of`, e.g. a `ClientSession` held by value) are added below.
+    let mut pairs: Vec<P> = Vec::with_capacity(n);
+    let mut servers: Vec<S> = Vec::with_capacity(n);
     let rss0 = rss_kib();
     let base = heap();
-    let pairs: Vec<P> = (0..n).map(|_| make()).collect();
+    pairs.extend((0..n).map(|_| make()));
     let all = heap();
     let rss1 = rss_kib();
-    let servers: Vec<S> = pairs.into_iter().map(&server_of).collect();
+    servers.extend(pairs.drain(..).map(&server_of));
     let server_only = heap();
-    drop(servers);
+    servers.clear();
     let rss = match (with_rss, rss0, rss1) {
         (true, Some(a), Some(b)) => format!(" | RSS growth {} KiB per pair", (b - a) / n as i64),
         (true, _, _) => " | RSS n/a".to_string(),
         (false, _, _) => String::new(),
     };
+    let inline = |h: Heap, bytes: usize| Heap {
+        bytes: h.bytes + (n * bytes) as isize,
+        blocks: h.blocks,
+    };
+    let (pair_size, server_size) = (std::mem::size_of::<P>(), std::mem::size_of::<S>());
     let client_only = Heap {
         bytes: base.bytes + (all.bytes - server_only.bytes),
         blocks: base.blocks + (all.blocks - server_only.blocks),
     };
+    let (all, server_only, client_only) = (
+        inline(all, pair_size),
+        inline(server_only, server_size),
+        inline(client_only, pair_size - server_size),
+    );
     println!(
         "  {label:<38} pair {} | server {} | client {}{rss}",
         per(n, base, all),

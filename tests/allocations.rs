@@ -137,15 +137,25 @@ fn connected_with(
 
 /// A client connected to an `Endpoint`.
 fn connected_endpoint(mtu: usize) -> (ClientSession, Endpoint) {
-    let now = Instant::now();
     let (server_config, client_config) = configs(mtu);
     let mut endpoint = Endpoint::new(server_config).unwrap();
-    let mut client = ClientSession::new(client_config, now).unwrap();
+    let client = connect_peer(&mut endpoint, &client_config, peer());
+    (client, endpoint)
+}
+
+/// A new client connected to `endpoint` from `from`.
+fn connect_peer(
+    endpoint: &mut Endpoint,
+    client_config: &Arc<ClientConfig>,
+    from: SocketAddr,
+) -> ClientSession {
+    let now = Instant::now();
+    let mut client = ClientSession::new(client_config.clone(), now).unwrap();
     let mut to_server = datagrams(client.poll_output().transmits());
     for _ in 0..6 {
         let mut to_client = Vec::new();
         for d in &to_server {
-            let out = endpoint.handle_datagram(now, peer(), d);
+            let out = endpoint.handle_datagram(now, from, d);
             to_client.extend(out.transmits().iter().map(|t| out.datagram(t).to_vec()));
         }
         to_server.clear();
@@ -155,10 +165,33 @@ fn connected_endpoint(mtu: usize) -> (ClientSession, Endpoint) {
     }
     assert_eq!(client.status(), &Status::Connected);
     assert_eq!(
-        endpoint.session(&peer()).map(|s| s.status().clone()),
+        endpoint.session(&from).map(|s| s.status().clone()),
         Some(Status::Connected)
     );
-    (client, endpoint)
+    client
+}
+
+/// One record of `data` each way between `client` and its session in `endpoint`.
+fn endpoint_exchange(
+    client: &mut ClientSession,
+    endpoint: &mut Endpoint,
+    from: SocketAddr,
+    data: &[u8],
+) {
+    let now = Instant::now();
+    let out = client.send(data).unwrap();
+    let datagram = out.transmits().next().unwrap();
+    let got = endpoint.handle_datagram(now, from, datagram);
+    {
+        let mut app = got.app_data();
+        assert_eq!(app.next(), Some((from, data)));
+        assert!(app.next().is_none());
+    }
+    let out = endpoint.send(from, data).unwrap();
+    let t = out.transmits()[0];
+    assert_eq!(t.peer, from);
+    let got = client.handle_datagram(now, out.datagram(&t));
+    assert_eq!(got.app_data().next(), Some(data));
 }
 
 /// `data` from the client to the server session; returns what the server delivered.
@@ -227,27 +260,12 @@ fn endpoint_sends_and_receives_without_allocating_after_warm_up() {
     let (mut client, mut endpoint) = connected_endpoint(MTU);
     let now = Instant::now();
     let big = vec![0x5au8; client.max_payload()];
-    let exchange = |client: &mut ClientSession, endpoint: &mut Endpoint, data: &[u8]| {
-        let out = client.send(data).unwrap();
-        let datagram = out.transmits().next().unwrap();
-        let got = endpoint.handle_datagram(now, peer(), datagram);
-        {
-            let mut app = got.app_data();
-            assert_eq!(app.next(), Some((peer(), data)));
-            assert!(app.next().is_none());
-        }
-        let out = endpoint.send(peer(), data).unwrap();
-        let t = out.transmits()[0];
-        assert_eq!(t.peer, peer());
-        let got = client.handle_datagram(now, out.datagram(&t));
-        assert_eq!(got.app_data().next(), Some(data));
-    };
-    exchange(&mut client, &mut endpoint, &big);
+    endpoint_exchange(&mut client, &mut endpoint, peer(), &big);
 
     let (n, ()) = counting(|| {
         for i in 0..50 {
             let data: &[u8] = if i % 2 == 0 { &big } else { b"pong" };
-            exchange(&mut client, &mut endpoint, data);
+            endpoint_exchange(&mut client, &mut endpoint, peer(), data);
         }
     });
     assert_eq!(n, 0, "allocations for 100 datagrams through an Endpoint");
@@ -373,4 +391,42 @@ fn an_established_session_holds_at_most_4_kib() {
         "an established ClientSession holds {client_bytes} B"
     );
     drop(client);
+}
+
+#[test]
+fn sessions_in_an_endpoint_hold_no_output_buffers() {
+    let (server_config, client_config) = configs(MTU);
+    let full = MTU - 13 - 24;
+    let mut held_per_session = Vec::new();
+    let mut keep = Vec::new();
+    for size in [4, full] {
+        let mut endpoint = Endpoint::new(server_config.clone()).unwrap();
+        // Warm-up: a first peer sizes the endpoint's buffers for full datagrams.
+        let a = SocketAddr::from(([127, 0, 0, 1], 1000));
+        let mut client_a = connect_peer(&mut endpoint, &client_config, a);
+        endpoint_exchange(&mut client_a, &mut endpoint, a, &vec![1; full]);
+        let b = SocketAddr::from(([127, 0, 0, 1], 2000));
+        let data = vec![2; size];
+        let mut client_b = None;
+        let (bytes, ()) = held_by(|| {
+            let mut c = connect_peer(&mut endpoint, &client_config, b);
+            endpoint_exchange(&mut c, &mut endpoint, b, &data);
+            client_b = Some(c);
+        });
+        let client_b = client_b.unwrap();
+        // Only the server side: the client's own heap goes out again.
+        let before = held();
+        drop(client_b);
+        held_per_session.push(bytes - (before - held()));
+        keep.push((endpoint, client_a));
+    }
+    assert_eq!(
+        held_per_session[0], held_per_session[1],
+        "a session that carried {full}-byte records holds more than one that carried 4 bytes"
+    );
+    assert!(
+        held_per_session[0] <= 4096,
+        "a session in an Endpoint holds {} B",
+        held_per_session[0]
+    );
 }

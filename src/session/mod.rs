@@ -130,9 +130,20 @@ pub(crate) struct Outbox {
     events: Vec<Event>,
     /// True once the current contents were handed out; the next call starts afresh.
     delivered: bool,
+    /// Lent by an [`crate::Endpoint`] to the sessions it calls: its capacity serves them all
+    /// and is never released by one of them.
+    shared: bool,
 }
 
 impl Outbox {
+    /// Buffers an endpoint lends to its sessions in turn.
+    pub(crate) fn shared() -> Self {
+        Self {
+            shared: true,
+            ..Self::default()
+        }
+    }
+
     /// Called at the start of every public call: drops what the previous call handed out,
     /// keeps what was produced since (e.g. by a constructor) and keeps the capacity.
     pub(crate) fn begin(&mut self) {
@@ -156,6 +167,9 @@ impl Outbox {
     /// several kilobytes) are not needed once it is over, and the buffer regrows to the size
     /// of the traffic the session actually carries.
     pub(crate) fn release(&mut self) {
+        if self.shared {
+            return;
+        }
         self.buf.shrink_to_fit();
         self.tx.shrink_to_fit();
         self.rx.shrink_to_fit();
