@@ -230,6 +230,11 @@ impl Outbox {
     }
 
     pub(crate) fn event(&mut self, event: Event) {
+        // Events are rare (connected, closed, failed): room for one, not the four (224 B)
+        // a Vec reserves by default.
+        if self.events.capacity() == 0 {
+            self.events.reserve_exact(1);
+        }
         self.events.push(event);
     }
 }
