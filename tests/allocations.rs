@@ -258,7 +258,6 @@ fn established_sessions_send_and_receive_without_allocating() {
 #[test]
 fn endpoint_sends_and_receives_without_allocating_after_warm_up() {
     let (mut client, mut endpoint) = connected_endpoint(MTU);
-    let now = Instant::now();
     let big = vec![0x5au8; client.max_payload()];
     endpoint_exchange(&mut client, &mut endpoint, peer(), &big);
 
