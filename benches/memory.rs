@@ -35,6 +35,30 @@ static HELD: AtomicIsize = AtomicIsize::new(0);
 static LIVE: AtomicIsize = AtomicIsize::new(0);
 /// Live OpenSSL allocations, to take their size headers back out of `HELD`.
 static OPENSSL_LIVE: AtomicIsize = AtomicIsize::new(0);
+/// Bytes allocated minus freed inside `server_side` calls, and the highest it reached.
+static SERVER_HELD: AtomicIsize = AtomicIsize::new(0);
+static SERVER_PEAK: AtomicIsize = AtomicIsize::new(0);
+
+std::thread_local! {
+    /// Set while a server's call runs (see `server_side`).
+    static IN_SERVER: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Counts a change of `bytes` towards the server's share when inside `server_side`.
+fn count_server(bytes: isize) {
+    if IN_SERVER.try_with(std::cell::Cell::get).unwrap_or(false) {
+        let held = SERVER_HELD.fetch_add(bytes, Relaxed) + bytes;
+        SERVER_PEAK.fetch_max(held, Relaxed);
+    }
+}
+
+/// Runs one call of a server, attributing what it allocates and frees to the server.
+fn server_side<R>(f: impl FnOnce() -> R) -> R {
+    IN_SERVER.with(|c| c.set(true));
+    let r = f();
+    IN_SERVER.with(|c| c.set(false));
+    r
+}
 
 struct Counting;
 
@@ -45,6 +69,7 @@ unsafe impl GlobalAlloc for Counting {
         if !p.is_null() {
             HELD.fetch_add(layout.size() as isize, Relaxed);
             LIVE.fetch_add(1, Relaxed);
+            count_server(layout.size() as isize);
         }
         p
     }
@@ -54,6 +79,7 @@ unsafe impl GlobalAlloc for Counting {
         if !p.is_null() {
             HELD.fetch_add(layout.size() as isize, Relaxed);
             LIVE.fetch_add(1, Relaxed);
+            count_server(layout.size() as isize);
         }
         p
     }
@@ -62,12 +88,14 @@ unsafe impl GlobalAlloc for Counting {
         unsafe { System.dealloc(p, layout) };
         HELD.fetch_sub(layout.size() as isize, Relaxed);
         LIVE.fetch_sub(1, Relaxed);
+        count_server(-(layout.size() as isize));
     }
 
     unsafe fn realloc(&self, p: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         let q = unsafe { System.realloc(p, layout, new_size) };
         if !q.is_null() {
             HELD.fetch_add(new_size as isize - layout.size() as isize, Relaxed);
+            count_server(new_size as isize - layout.size() as isize);
         }
         q
     }
@@ -350,15 +378,16 @@ fn puredtls_mid_handshake(
     (client, session)
 }
 
-/// Heap held per established session in an `Endpoint` table (the session, its table entry,
-/// and its share of the table), after one record of `size` bytes each way (`None`: 4 bytes).
+/// Heap held per session in an `Endpoint` table (the session, its table entry, and its share
+/// of the table): established after one record of `size` bytes each way (`Some(size)`), or
+/// mid-handshake (`None`: its flight ServerHello … ServerHelloDone sent, the client's answer
+/// not yet in).
 fn endpoint_sessions(identity: &Identity, n: usize, size: Option<usize>) {
     let mtu = HANDSHAKE_MTU as usize;
     let client_config = puredtls_pair::client_config(identity, mtu);
     let mut endpoint =
         puredtls::Endpoint::new(puredtls_pair::server_config(identity, mtu)).expect("endpoint");
     let now = std::time::Instant::now();
-    let payload = vec![7u8; size.unwrap_or(4)];
     let connect = |endpoint: &mut puredtls::Endpoint, i: usize| {
         let peer = std::net::SocketAddr::from(([127, 0, 0, 1], 20_000 + i as u16));
         let mut client = puredtls::ClientSession::new(client_config.clone(), now).expect("client");
@@ -367,13 +396,19 @@ fn endpoint_sessions(identity: &Identity, n: usize, size: Option<usize>) {
             .transmits()
             .map(<[u8]>::to_vec)
             .collect();
-        for _ in 0..6 {
+        // Mid-handshake: ClientHello, HelloVerifyRequest, ClientHello with the cookie, flight 4.
+        let rounds = if size.is_some() { 6 } else { 2 };
+        for round in 0..rounds {
             let mut to_client = Vec::new();
             for d in &to_server {
                 let out = endpoint.handle_datagram(now, peer, d);
                 to_client.extend(out.transmits().iter().map(|t| out.datagram(t).to_vec()));
             }
             to_server.clear();
+            if size.is_none() && round == 1 {
+                assert!(!to_client.is_empty(), "no flight 4");
+                return;
+            }
             for d in &to_client {
                 to_server.extend(
                     client
@@ -383,6 +418,7 @@ fn endpoint_sessions(identity: &Identity, n: usize, size: Option<usize>) {
                 );
             }
         }
+        let payload = vec![7u8; size.unwrap_or(4)];
         assert_eq!(client.status(), &puredtls::Status::Connected);
         let d = client
             .send(&payload)
@@ -409,11 +445,11 @@ fn endpoint_sessions(identity: &Identity, n: usize, size: Option<usize>) {
     }
     let after = heap();
     assert_eq!(endpoint.len(), n + 4);
-    println!(
-        "  {:<38} {} (server side only)",
-        format!("puredtls Endpoint, {} B records", payload.len()),
-        per(n, before, after)
-    );
+    let label = match size {
+        Some(size) => format!("puredtls Endpoint, {size} B records"),
+        None => "puredtls Endpoint, mid-handshake".to_string(),
+    };
+    println!("  {label:<38} {} (server side only)", per(n, before, after));
 }
 
 /// The front door's heap growth over `n` unanswered (cookie-less) ClientHellos from `n`
@@ -459,6 +495,109 @@ fn front_door_state(identity: &Identity, n: usize) {
         "puredtls front door, unanswered hello",
         per(n, before, after)
     );
+}
+
+/// The server's peak heap during a whole handshake (cookie exchange included), from its first
+/// call to its last: mean and maximum over `n` handshakes. Only the server's calls are
+/// counted (`server_side`); OpenSSL's figure includes its 16-byte size headers.
+fn print_peak(label: &str, n: usize, mut handshake: impl FnMut() -> isize) {
+    let peaks: Vec<isize> = (0..n + 2).map(|_| handshake()).skip(2).collect();
+    println!(
+        "  {label:<38} peak {:>7} B mean, {:>7} B max (server, during one handshake)",
+        peaks.iter().sum::<isize>() / n as isize,
+        peaks.iter().max().copied().unwrap_or(0)
+    );
+}
+
+fn reset_server_peak() {
+    SERVER_HELD.store(0, Relaxed);
+    SERVER_PEAK.store(0, Relaxed);
+}
+
+fn openssl_server_peak(client_ctx: &SslContext, server_ctx: &SslContext) -> isize {
+    reset_server_peak();
+    let mut c = openssl_dtls::client(client_ctx, HANDSHAKE_MTU);
+    let mut s = server_side(|| openssl_dtls::server(server_ctx, HANDSHAKE_MTU));
+    let (mut client_done, mut server_done) = (false, false);
+    for _ in 0..16 {
+        if !client_done {
+            client_done = step(&mut c);
+            deliver(c.get_mut(), s.get_mut());
+        }
+        if !server_done {
+            server_done = server_side(|| step(&mut s));
+            deliver(s.get_mut(), c.get_mut());
+        }
+        if client_done && server_done {
+            break;
+        }
+    }
+    assert!(
+        client_done && server_done,
+        "OpenSSL handshake did not finish"
+    );
+    SERVER_PEAK.load(Relaxed)
+}
+
+fn puredtls_server_peak(
+    server: &mut puredtls::Server,
+    client_config: &std::sync::Arc<puredtls::ClientConfig>,
+) -> isize {
+    use puredtls::server::Accept;
+    let now = std::time::Instant::now();
+    reset_server_peak();
+    let mut client =
+        puredtls::ClientSession::new(std::sync::Arc::clone(client_config), now).expect("client");
+    let mut session: Option<Box<puredtls::ServerSession>> = None;
+    let mut to_server: Vec<Vec<u8>> = client
+        .poll_output()
+        .transmits()
+        .map(<[u8]>::to_vec)
+        .collect();
+    for _ in 0..8 {
+        let mut to_client: Vec<Vec<u8>> = Vec::new();
+        for d in &to_server {
+            // Only the server's calls are counted; the copies of its datagrams are the driver's.
+            match &mut session {
+                Some(s) => {
+                    let s = &mut **s;
+                    let out = server_side(move || s.handle_datagram(now, d));
+                    to_client.extend(out.transmits().map(<[u8]>::to_vec));
+                }
+                None => {
+                    let front = &mut *server;
+                    match server_side(move || front.accept(now, puredtls_pair::PEER, d)) {
+                        Accept::HelloVerifyRequest(hvr) => to_client.push(hvr.to_vec()),
+                        Accept::NewSession(mut s) => {
+                            let sr = &mut *s;
+                            let out = server_side(move || sr.poll_output());
+                            to_client.extend(out.transmits().map(<[u8]>::to_vec));
+                            session = Some(s);
+                        }
+                        Accept::Ignored(why) => panic!("ignored: {why:?}"),
+                    }
+                }
+            }
+        }
+        to_server.clear();
+        for d in &to_client {
+            to_server.extend(
+                client
+                    .handle_datagram(now, d)
+                    .transmits()
+                    .map(<[u8]>::to_vec),
+            );
+        }
+        if session
+            .as_ref()
+            .is_some_and(|s| *s.status() == puredtls::Status::Connected)
+            && *client.status() == puredtls::Status::Connected
+        {
+            // The copies of the datagrams (`to_vec` above) are the driver's, not the server's.
+            return SERVER_PEAK.load(Relaxed);
+        }
+    }
+    panic!("puredtls handshake did not finish");
 }
 
 fn main() {
@@ -525,9 +664,16 @@ fn main() {
         || puredtls_mid_handshake(&mut server.borrow_mut(), &client_config, now),
         |(_, s)| s,
     );
-    endpoint_sessions(&identity, n, None);
+    endpoint_sessions(&identity, n, Some(4));
     endpoint_sessions(&identity, n, Some(full));
+    endpoint_sessions(&identity, n, None);
     front_door_state(&identity, n);
+    print_peak("openssl handshake", n, || {
+        openssl_server_peak(&client_ctx, &server_ctx)
+    });
+    print_peak("puredtls handshake", n, || {
+        puredtls_server_peak(&mut server.borrow_mut(), &client_config)
+    });
     println!(
         "  inline sizes: ServerSession {} B, ClientSession {} B, Server {} B, Endpoint {} B, \
          RecordProtection {} B",
