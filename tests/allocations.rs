@@ -368,28 +368,33 @@ fn held_by<T>(make: impl FnOnce() -> T) -> (i64, T) {
 fn an_established_session_holds_at_most_4_kib() {
     // The configs are shared by every session of a server or client: not per session.
     let (server_config, client_config) = configs(MTU);
-    let mut delivered = Vec::with_capacity(64);
-    let (bytes, (client, server)) = held_by(|| {
-        let (mut client, mut server) = connected_with(server_config.clone(), client_config.clone());
-        // One small record each way, as the memory benchmark does.
-        client_to_server(&mut client, &mut server, b"ping", &mut delivered);
-        server_to_client(&mut server, &mut client, b"pong", &mut delivered);
-        (client, server)
-    });
-    // Dropping each side alone shows what it held.
-    let before = held();
-    drop(server);
-    let server_bytes = before - held();
-    let client_bytes = bytes - server_bytes;
-    assert!(
-        server_bytes <= 4096,
-        "an established ServerSession holds {server_bytes} B"
-    );
-    assert!(
-        client_bytes <= 4096,
-        "an established ClientSession holds {client_bytes} B"
-    );
-    drop(client);
+    let mut delivered = Vec::with_capacity(MTU);
+    for size in [4, MTU - 13 - 24] {
+        let data = vec![0x33; size];
+        let (bytes, (client, server)) = held_by(|| {
+            let (mut client, mut server) =
+                connected_with(server_config.clone(), client_config.clone());
+            // One record each way: a small one, as the memory benchmark does, and a full one.
+            client_to_server(&mut client, &mut server, &data, &mut delivered);
+            server_to_client(&mut server, &mut client, &data, &mut delivered);
+            (client, server)
+        });
+        // Dropping each side alone shows what it held; the client is held by value, so its
+        // inline size counts too (the server's is in its box).
+        let before = held();
+        drop(server);
+        let server_bytes = before - held();
+        let client_bytes = bytes - server_bytes + std::mem::size_of::<ClientSession>() as i64;
+        assert!(
+            server_bytes <= 4096,
+            "an established ServerSession holds {server_bytes} B after {size}-byte records"
+        );
+        assert!(
+            client_bytes <= 4096,
+            "an established ClientSession holds {client_bytes} B after {size}-byte records"
+        );
+        drop(client);
+    }
 }
 
 #[test]
