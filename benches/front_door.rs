@@ -10,19 +10,31 @@
 //!   per ClientHello with `SSL_OP_COOKIE_EXCHANGE`, one `do_handshake` step, then dropped.
 //! - `puredtls/cookie_hmac_only`: a component, not the front door: `CookieKeys::generate` for
 //!   one ClientHello (the HMAC-SHA256 every HelloVerifyRequest needs).
+//! - `puredtls/stateless_hvr`: the front door: `Server::accept` on one reused `Server` with the
+//!   same captured OpenSSL ClientHello; the answer must be a HelloVerifyRequest (so no session).
+//! - `puredtls/endpoint_hvr`: the same through `Endpoint::handle_datagram` (front door plus
+//!   session table, which copies the answer into its own output); the table must stay empty.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use std::hint::black_box;
 
-use criterion::{criterion_group, criterion_main, Criterion, Throughput};
+use criterion::{criterion_group, Criterion, Throughput};
 use openssl::ssl::SslMode;
 use puredtls::cookie::{CookieInput, CookieKeys};
+use puredtls::server::Accept;
+use puredtls::{Endpoint, Server};
 
 #[path = "support/openssl_dtls.rs"]
 #[allow(dead_code)]
 mod openssl_dtls;
+#[path = "support/puredtls_pair.rs"]
+#[allow(dead_code)]
+mod puredtls_pair;
+#[path = "support/ratios.rs"]
+#[allow(dead_code)]
+mod ratios;
 
 use openssl_dtls::{
     capture_client_hello, client_context, is_hello_verify_request, server, server_context, step,
@@ -83,11 +95,65 @@ fn front_door(c: &mut Criterion) {
         b.iter(|| keys.generate(black_box(&input)))
     });
 
-    // TODO(puredtls): "puredtls/stateless_hvr": Server::handle_datagram(now, peer, &client_hello)
-    // on one reused Server (the same captured OpenSSL ClientHello), asserting the answer is a
-    // HelloVerifyRequest and that no session was created.
+    let config = puredtls_pair::server_config(&identity, HANDSHAKE_MTU as usize);
+    let mut server = Server::new(config.clone()).expect("server");
+    let now = std::time::Instant::now();
+    match server.accept(now, puredtls_pair::PEER, &client_hello) {
+        Accept::HelloVerifyRequest(hvr) => {
+            assert!(is_hello_verify_request(hvr));
+            println!(
+                "front_door: puredtls HelloVerifyRequest {} bytes",
+                hvr.len()
+            );
+        }
+        other => panic!("puredtls front door did not answer with a HelloVerifyRequest: {other:?}"),
+    }
+    g.bench_function("puredtls/stateless_hvr", |b| {
+        b.iter(
+            || match server.accept(now, puredtls_pair::PEER, black_box(&client_hello)) {
+                Accept::HelloVerifyRequest(hvr) => hvr.len(),
+                other => panic!("expected a HelloVerifyRequest, got {other:?}"),
+            },
+        )
+    });
+    assert_eq!(server.stats().sessions_created, 0);
+
+    let mut endpoint = Endpoint::new(config).expect("endpoint");
+    g.bench_function("puredtls/endpoint_hvr", |b| {
+        b.iter(|| {
+            let out = endpoint.handle_datagram(now, puredtls_pair::PEER, black_box(&client_hello));
+            let t = out.transmits().first().expect("an answer");
+            assert!(is_hello_verify_request(out.datagram(t)));
+        })
+    });
+    assert!(
+        endpoint.is_empty(),
+        "a cookie-less ClientHello created a session"
+    );
     g.finish();
 }
 
 criterion_group!(benches, front_door);
-criterion_main!(benches);
+
+fn main() {
+    let started = std::time::SystemTime::now();
+    benches();
+    criterion::Criterion::default()
+        .configure_from_args()
+        .final_summary();
+    ratios::print(
+        started,
+        &[
+            (
+                "puredtls Server::accept / openssl DTLSv1_listen",
+                "front_door/puredtls/stateless_hvr",
+                "front_door/openssl/DTLSv1_listen",
+            ),
+            (
+                "puredtls Endpoint / openssl DTLSv1_listen",
+                "front_door/puredtls/endpoint_hvr",
+                "front_door/openssl/DTLSv1_listen",
+            ),
+        ],
+    );
+}

@@ -153,6 +153,19 @@ fn client_hello(config: &ClientConfig, random: [u8; 32]) -> ClientHello {
     }
 }
 
+/// `hello` without its lists, to keep once the handshake is over.
+fn client_hello_shell(hello: &ClientHello) -> ClientHello {
+    ClientHello {
+        client_version: hello.client_version,
+        random: hello.random,
+        session_id: Vec::new(),
+        cookie: Vec::new(),
+        cipher_suites: Vec::new(),
+        compression_methods: Vec::new(),
+        extensions: Extensions::default(),
+    }
+}
+
 impl ClientHandshake {
     fn send_client_hello(&mut self, engine: &mut Engine, now: Instant) -> Result<(), Error> {
         let mut body = Vec::new();
@@ -478,6 +491,8 @@ impl ClientHandshake {
             return Err(Error::BadFinished);
         }
         self.transcript.clear();
+        // The ClientHello is only sent again during the handshake: free its lists.
+        self.hello = client_hello_shell(&self.hello);
         self.state = State::Connected;
         Ok(())
     }

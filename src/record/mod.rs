@@ -110,12 +110,15 @@ impl RecordHeader {
     /// Reads a 13-byte header; `None` if fewer than 13 bytes are left. It checks neither the
     /// content type, the version nor the length: [`records`] bounds the length.
     pub fn decode(r: &mut Reader) -> Option<Self> {
+        // One bounds check for the whole header: it is parsed for every record received.
+        let [t, v0, v1, e0, e1, s0, s1, s2, s3, s4, s5, l0, l1] =
+            r.take_array::<RECORD_HEADER_LEN>()?;
         Some(Self {
-            content_type: ContentType::from(r.u8()?),
-            version: ProtocolVersion(r.u16()?),
-            epoch: r.u16()?,
-            sequence_number: r.u48()?,
-            length: r.u16()?,
+            content_type: ContentType::from(t),
+            version: ProtocolVersion(u16::from_be_bytes([v0, v1])),
+            epoch: u16::from_be_bytes([e0, e1]),
+            sequence_number: u64::from_be_bytes([0, 0, s0, s1, s2, s3, s4, s5]),
+            length: u16::from_be_bytes([l0, l1]),
         })
     }
 }

@@ -33,7 +33,8 @@ use core::fmt;
 
 use aes_gcm::aead::consts::{U12, U16};
 use aes_gcm::aead::inout::InOutBuf;
-use aes_gcm::{AeadInOut, Aes128Gcm, Aes256Gcm, KeyInit, Nonce, Tag};
+use aes_gcm::aes::{Aes128Enc, Aes256Enc};
+use aes_gcm::{AeadInOut, AesGcm, KeyInit, Nonce, Tag};
 use zeroize::Zeroizing;
 
 use super::{
@@ -144,12 +145,26 @@ impl fmt::Display for ProtectError {
 
 impl std::error::Error for ProtectError {}
 
+/// AES-128-GCM over the encryption-only AES key schedule: GCM never runs the block cipher
+/// backwards, and the decryption round keys would double the AES state (176 B of 352 B).
+type Aes128GcmEnc = AesGcm<Aes128Enc, U12>;
+/// AES-256-GCM, encryption-only key schedule likewise.
+type Aes256GcmEnc = AesGcm<Aes256Enc, U12>;
+
 /// The AES key schedule and GHASH key, expanded once. Zeroized on drop (aes-gcm's `zeroize`
-/// feature).
+/// feature). Boxed, so that the `RecordProtection` and every `Option` of it a session keeps is
+/// a few words (the expanded key is 320 or 384 bytes, and empty slots would pay for it).
 enum Cipher {
-    Aes128(Aes128Gcm),
-    Aes256(Aes256Gcm),
+    Aes128(Box<Aes128GcmEnc>),
+    Aes256(Box<Aes256GcmEnc>),
 }
+
+// The expanded keys must be wiped when a `Cipher` is dropped.
+const _: () = {
+    const fn zeroized_on_drop<T: zeroize::ZeroizeOnDrop>() {}
+    zeroized_on_drop::<Aes128GcmEnc>();
+    zeroized_on_drop::<Aes256GcmEnc>();
+};
 
 /// One direction's record protection state: the expanded cipher and the 4-byte salt.
 ///
@@ -191,12 +206,12 @@ impl RecordProtection {
             actual: key.len(),
         };
         let cipher = match alg {
-            AeadAlgorithm::Aes128Gcm => {
-                Cipher::Aes128(Aes128Gcm::new_from_slice(key).map_err(bad_key)?)
-            }
-            AeadAlgorithm::Aes256Gcm => {
-                Cipher::Aes256(Aes256Gcm::new_from_slice(key).map_err(bad_key)?)
-            }
+            AeadAlgorithm::Aes128Gcm => Cipher::Aes128(Box::new(
+                Aes128GcmEnc::new_from_slice(key).map_err(bad_key)?,
+            )),
+            AeadAlgorithm::Aes256Gcm => Cipher::Aes256(Box::new(
+                Aes256GcmEnc::new_from_slice(key).map_err(bad_key)?,
+            )),
         };
         Ok(Self {
             alg,
@@ -238,31 +253,60 @@ impl RecordProtection {
         }
         let needed = self.sealed_len(plaintext.len());
         let available = out.len();
-        let out = out
+        let record = out
             .get_mut(..needed)
             .ok_or(ProtectError::OutputTooSmall { needed, available })?;
-        let (header_out, rest) = out
-            .split_first_chunk_mut::<RECORD_HEADER_LEN>()
+        let body = record
+            .get_mut(RECORD_HEADER_LEN + EXPLICIT_NONCE_LEN..needed - TAG_LEN)
             .ok_or(ProtectError::OutputTooSmall { needed, available })?;
+        body.copy_from_slice(plaintext);
+        self.seal_in_place(content_type, version, epoch, sequence_number, record)?;
+        Ok(needed)
+    }
+
+    /// [`RecordProtection::seal`] with the plaintext already in place: `record` is the whole
+    /// record, `header(13) ‖ explicit nonce(8) ‖ plaintext ‖ tag(16)`, and only the plaintext
+    /// bytes matter on entry. Encrypts them in place and fills in the header, explicit nonce
+    /// and tag; a caller that builds the record in its output buffer copies the plaintext once.
+    ///
+    /// Errors as [`RecordProtection::seal`] (`OutputTooSmall` for a `record` shorter than
+    /// header, nonce and tag); on error `record` is unchanged.
+    pub fn seal_in_place(
+        &self,
+        content_type: ContentType,
+        version: ProtocolVersion,
+        epoch: u16,
+        sequence_number: u64,
+        record: &mut [u8],
+    ) -> Result<(), ProtectError> {
+        let needed = self.sealed_len(0);
+        let available = record.len();
+        let too_small = ProtectError::OutputTooSmall { needed, available };
+        let (header_out, rest) = record
+            .split_first_chunk_mut::<RECORD_HEADER_LEN>()
+            .ok_or(too_small)?;
         let (explicit_out, rest) = rest
             .split_first_chunk_mut::<EXPLICIT_NONCE_LEN>()
-            .ok_or(ProtectError::OutputTooSmall { needed, available })?;
-        let (body_out, tag_out) = rest
-            .split_last_chunk_mut::<TAG_LEN>()
-            .ok_or(ProtectError::OutputTooSmall { needed, available })?;
+            .ok_or(too_small)?;
+        let (body, tag_out) = rest.split_last_chunk_mut::<TAG_LEN>().ok_or(too_small)?;
+        if body.len() > MAX_PLAINTEXT_LEN {
+            return Err(ProtectError::PlaintextTooLong);
+        }
+        if sequence_number > MAX_SEQUENCE_NUMBER {
+            return Err(ProtectError::SequenceNumberExhausted);
+        }
 
         // Both lengths are bounded by 2^14 + 24 above, so they fit in u16.
-        let plaintext_len = plaintext.len() as u16;
-        let fragment_len = (needed - RECORD_HEADER_LEN) as u16;
+        let plaintext_len = body.len() as u16;
+        let fragment_len = (available - RECORD_HEADER_LEN) as u16;
         let explicit = explicit_nonce(epoch, sequence_number);
         let aad = additional_data(&explicit, content_type, version, plaintext_len);
         let nonce = self.nonce(&explicit);
 
-        let buf = InOutBuf::new(plaintext, body_out)
-            .map_err(|_| ProtectError::OutputTooSmall { needed, available })?;
+        let buf = InOutBuf::from(body);
         let tag = match &self.cipher {
-            Cipher::Aes128(c) => encrypt(c, &nonce, &aad, buf),
-            Cipher::Aes256(c) => encrypt(c, &nonce, &aad, buf),
+            Cipher::Aes128(c) => encrypt(&**c, &nonce, &aad, buf),
+            Cipher::Aes256(c) => encrypt(&**c, &nonce, &aad, buf),
         }
         // Only reachable for inputs far over 2^14 bytes, which were refused above.
         .ok_or(ProtectError::PlaintextTooLong)?;
@@ -277,7 +321,7 @@ impl RecordProtection {
         .encode();
         *explicit_out = explicit;
         *tag_out = tag;
-        Ok(needed)
+        Ok(())
     }
 
     /// [`RecordProtection::seal`], appending the record to `out` (for building flights).
@@ -360,6 +404,42 @@ impl RecordProtection {
         Ok(out)
     }
 
+    /// [`RecordProtection::open`] in place: `fragment` is a copy of the record's fragment
+    /// (`explicit nonce ‖ ciphertext ‖ tag`) that `header` came with. On success the plaintext
+    /// is decrypted where the ciphertext was, and its range within `fragment` is returned; if
+    /// the tag does not verify, `fragment` is unchanged.
+    pub fn open_in_place(
+        &self,
+        header: &RecordHeader,
+        fragment: &mut [u8],
+    ) -> Result<core::ops::Range<usize>, ProtectError> {
+        let (explicit, rest) = fragment
+            .split_first_chunk_mut::<EXPLICIT_NONCE_LEN>()
+            .ok_or(ProtectError::RecordTooShort)?;
+        let (ciphertext, tag) = rest
+            .split_last_chunk_mut::<TAG_LEN>()
+            .ok_or(ProtectError::RecordTooShort)?;
+        if ciphertext.len() > MAX_PLAINTEXT_LEN {
+            return Err(ProtectError::PlaintextTooLong);
+        }
+        let len = ciphertext.len();
+        let aad = additional_data(
+            &explicit_nonce(header.epoch, header.sequence_number),
+            header.content_type,
+            header.version,
+            len as u16,
+        );
+        let nonce = self.nonce(explicit);
+        let tag = Tag::<U16>::from(*tag);
+        let buf = InOutBuf::from(ciphertext);
+        let ok = match &self.cipher {
+            Cipher::Aes128(c) => c.decrypt_inout_detached(&nonce, &aad, buf, &tag),
+            Cipher::Aes256(c) => c.decrypt_inout_detached(&nonce, &aad, buf, &tag),
+        };
+        ok.map_err(|_| ProtectError::Authentication)?;
+        Ok(EXPLICIT_NONCE_LEN..EXPLICIT_NONCE_LEN + len)
+    }
+
     /// salt ‖ explicit nonce (RFC 5288 §3).
     fn nonce(&self, explicit: &[u8; EXPLICIT_NONCE_LEN]) -> Nonce<U12> {
         let mut n = [0u8; FIXED_IV_LEN + EXPLICIT_NONCE_LEN];
@@ -422,6 +502,7 @@ mod tests {
     use super::*;
     use crate::record::records;
     use aes_gcm::aead::{Aead, Payload};
+    use aes_gcm::Aes128Gcm;
 
     const ALGS: [AeadAlgorithm; 2] = [AeadAlgorithm::Aes128Gcm, AeadAlgorithm::Aes256Gcm];
 
@@ -478,6 +559,100 @@ mod tests {
             assert_eq!(prot(alg).algorithm(), alg);
             assert_eq!(prot(alg).sealed_len(100), 13 + 24 + 100);
         }
+    }
+
+    #[test]
+    fn seal_in_place_writes_the_same_record_as_seal() {
+        for alg in ALGS {
+            let p = prot(alg);
+            for pt in [&b""[..], b"x", &[0x5a; 1200]] {
+                let expected = sealed(&p, 1, 77, pt);
+                let mut record = vec![0xee; 13 + 8];
+                record.extend_from_slice(pt);
+                record.extend_from_slice(&[0xee; 16]);
+                p.seal_in_place(
+                    ContentType::ApplicationData,
+                    ProtocolVersion::DTLS1_2,
+                    1,
+                    77,
+                    &mut record,
+                )
+                .unwrap();
+                assert_eq!(record, expected, "{alg:?}, {} bytes", pt.len());
+            }
+        }
+    }
+
+    #[test]
+    fn seal_in_place_refuses_what_seal_refuses_and_leaves_the_record() {
+        let p = prot(AeadAlgorithm::Aes128Gcm);
+        let seal = |seq: u64, record: &mut [u8]| {
+            p.seal_in_place(
+                ContentType::ApplicationData,
+                ProtocolVersion::DTLS1_2,
+                1,
+                seq,
+                record,
+            )
+        };
+        let mut short = [7u8; 36];
+        assert_eq!(
+            seal(0, &mut short),
+            Err(ProtectError::OutputTooSmall {
+                needed: 37,
+                available: 36
+            })
+        );
+        assert_eq!(short, [7u8; 36]);
+        let mut long = vec![7u8; 37 + MAX_PLAINTEXT_LEN + 1];
+        assert_eq!(seal(0, &mut long), Err(ProtectError::PlaintextTooLong));
+        assert!(long.iter().all(|&b| b == 7));
+        let mut ok = [7u8; 40];
+        assert_eq!(
+            seal(MAX_SEQUENCE_NUMBER + 1, &mut ok),
+            Err(ProtectError::SequenceNumberExhausted)
+        );
+        assert_eq!(ok, [7u8; 40]);
+    }
+
+    #[test]
+    fn open_in_place_decrypts_where_the_ciphertext_was() {
+        for alg in ALGS {
+            let p = prot(alg);
+            let d = sealed(&p, 1, 9, b"in place");
+            let record = records(&d).next().unwrap();
+            let mut fragment = record.fragment.to_vec();
+            let range = p.open_in_place(&record.header, &mut fragment).unwrap();
+            assert_eq!(range, 8..16);
+            assert_eq!(&fragment[range], b"in place");
+        }
+    }
+
+    #[test]
+    fn open_in_place_leaves_a_forged_fragment_unchanged() {
+        let p = prot(AeadAlgorithm::Aes128Gcm);
+        let d = sealed(&p, 1, 9, b"in place");
+        let record = records(&d).next().unwrap();
+        let mut fragment = record.fragment.to_vec();
+        *fragment.last_mut().unwrap() ^= 1;
+        let forged = fragment.clone();
+        assert_eq!(
+            p.open_in_place(&record.header, &mut fragment),
+            Err(ProtectError::Authentication)
+        );
+        assert_eq!(fragment, forged);
+        let mut header = record.header;
+        header.sequence_number = 10;
+        let mut fragment = record.fragment.to_vec();
+        assert_eq!(
+            p.open_in_place(&header, &mut fragment),
+            Err(ProtectError::Authentication),
+            "the header is authenticated"
+        );
+        assert_eq!(
+            p.open_in_place(&record.header, &mut [0u8; 23]),
+            Err(ProtectError::RecordTooShort)
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@ use crate::config::ServerConfig;
 use crate::error::Error;
 use crate::handshake::message::ClientHello;
 use crate::server::{client_hello_start, Accept, FrontDoorStats, Ignored, Server, ServerSession};
-use crate::session::{Event, Output, Status};
+use crate::session::{Event, Outbox, Output, Status};
 
 /// A datagram to send to `peer`; its bytes are [`EndpointOutput::datagram`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +120,22 @@ pub struct Endpoint {
     front: Server,
     sessions: HashMap<SocketAddr, Entry>,
     out: Collected,
+    /// Output buffers lent to the session being called: its output is copied into `out`
+    /// anyway, so one set serves every session and idle sessions hold no buffers.
+    lent: Outbox,
+}
+
+/// Runs `call` on `session` with `lent` as its output buffers and copies its output into
+/// `out`; the session gets its own (empty) buffers back afterwards.
+fn call_lent<R>(
+    session: &mut ServerSession,
+    lent: &mut Outbox,
+    call: impl FnOnce(&mut ServerSession) -> R,
+) -> R {
+    session.swap_outbox(lent);
+    let r = call(session);
+    session.swap_outbox(lent);
+    r
 }
 
 impl Endpoint {
@@ -128,6 +144,7 @@ impl Endpoint {
             front: Server::new(config)?,
             sessions: HashMap::new(),
             out: Collected::default(),
+            lent: Outbox::shared(),
         })
     }
 
@@ -179,8 +196,10 @@ impl Endpoint {
         if route_to_session {
             if let Some(entry) = self.sessions.get_mut(&peer) {
                 entry.last_seen = now;
-                let output = entry.session.handle_datagram(now, datagram);
-                self.out.take(peer, &output);
+                let out = &mut self.out;
+                call_lent(&mut entry.session, &mut self.lent, |s| {
+                    out.take(peer, &s.handle_datagram(now, datagram));
+                });
             }
         } else {
             self.accept(now, peer, datagram);
@@ -200,6 +219,8 @@ impl Endpoint {
             Accept::NewSession(mut session) => {
                 let output = session.poll_output();
                 self.out.take(peer, &output);
+                // Its handshake-sized buffers go; from now on it borrows the endpoint's.
+                session.swap_outbox(&mut Outbox::default());
                 if self.sessions.contains_key(&peer) {
                     self.out.events.push(EndpointEvent::Replaced(peer));
                 }
@@ -237,8 +258,10 @@ impl Endpoint {
                 continue;
             }
             if entry.session.poll_timeout().is_some_and(|t| t <= now) {
-                let output = entry.session.handle_timeout(now);
-                self.out.take(*peer, &output);
+                let out = &mut self.out;
+                call_lent(&mut entry.session, &mut self.lent, |s| {
+                    out.take(*peer, &s.handle_timeout(now));
+                });
                 if matches!(entry.session.status(), Status::Closed | Status::Failed(_)) {
                     done.push(*peer);
                 }
@@ -264,8 +287,10 @@ impl Endpoint {
     pub fn send(&mut self, peer: SocketAddr, data: &[u8]) -> Result<EndpointOutput<'_>, Error> {
         self.out.clear();
         let entry = self.sessions.get_mut(&peer).ok_or(Error::Closed)?;
-        let output = entry.session.send(data)?;
-        self.out.take(peer, &output);
+        let out = &mut self.out;
+        call_lent(&mut entry.session, &mut self.lent, |s| {
+            s.send(data).map(|output| out.take(peer, &output))
+        })?;
         Ok(EndpointOutput { out: &self.out })
     }
 
@@ -273,8 +298,10 @@ impl Endpoint {
     pub fn close(&mut self, peer: SocketAddr) -> EndpointOutput<'_> {
         self.out.clear();
         if let Some(mut entry) = self.sessions.remove(&peer) {
-            let output = entry.session.close();
-            self.out.take(peer, &output);
+            let out = &mut self.out;
+            call_lent(&mut entry.session, &mut self.lent, |s| {
+                out.take(peer, &s.close())
+            });
         }
         EndpointOutput { out: &self.out }
     }

@@ -23,6 +23,7 @@ use crate::rng::CryptoRngAdapter;
 use crate::session::conn::{Conn, Handshaker, Secrets};
 use crate::session::engine::{Engine, FlightBuilder, FlightItem};
 use crate::session::transcript::Transcript;
+use crate::session::Outbox;
 use crate::suite::ecdhe::EcdheKeyPair;
 use crate::suite::prf::{self, MasterSecret};
 use crate::suite::{self, CipherSuite, NamedGroup, SignatureScheme, SuiteInfo};
@@ -125,6 +126,12 @@ impl ServerSession {
     /// The peer's address, as given to the front door.
     pub fn peer(&self) -> SocketAddr {
         self.peer
+    }
+
+    /// Exchanges this session's output buffers with `outbox`: the [`crate::Endpoint`] lends
+    /// its own to the session it is calling, so the sessions idle in its table hold none.
+    pub(crate) fn swap_outbox(&mut self, outbox: &mut Outbox) {
+        core::mem::swap(&mut self.conn.engine.outbox, outbox);
     }
 
     pub(crate) fn process_datagram(&mut self, now: Instant, datagram: &[u8]) {

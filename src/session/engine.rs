@@ -226,23 +226,27 @@ impl Engine {
                 self.stats.dropped_unexpected += 1;
                 return Opened::Dropped;
             }
-            let rx = self.outbox.rx_mut();
-            let start = rx.len();
-            rx.resize(start + record.fragment.len(), 0);
-            let Some(out) = rx.get_mut(start..) else {
-                return Opened::Dropped;
+            // Opened in place at the end of the output buffer: one copy of the record, and
+            // the plaintext stays between the explicit nonce and the tag.
+            let buf = self.outbox.rx_mut();
+            let start = buf.len();
+            // Exact growth: the buffer settles at the largest datagram, not twice it.
+            buf.reserve_exact(record.fragment.len());
+            buf.extend_from_slice(record.fragment);
+            let opened = match buf.get_mut(start..) {
+                Some(fragment) => protection.open_in_place(h, fragment),
+                None => Err(crate::record::ProtectError::RecordTooShort),
             };
-            match protection.open(record, out) {
+            match opened {
                 Ok(plain) => {
-                    let n = plain.len();
-                    rx.truncate(start + n);
-                    self.outbox.end_app_data();
+                    buf.truncate(start + plain.end);
+                    self.outbox.app_data(start + plain.start, start + plain.end);
                     self.mark_seen(epoch, h.sequence_number);
                     self.stats.app_records_received += 1;
                     Opened::AppData
                 }
                 Err(_) => {
-                    rx.truncate(start);
+                    buf.truncate(start);
                     self.stats.dropped_bad_mac += 1;
                     Opened::Dropped
                 }
@@ -527,10 +531,10 @@ impl Engine {
         self.reassembler.clear();
         self.next_epoch_records = Vec::new();
         self.pending_read_protection = None;
-        // Handshake-sized buffers are not needed for records of at most one MTU: give the
-        // memory back so an established session stays small.
+        // Handshake-sized buffers are not needed once it is over: give the memory back so an
+        // established session stays small; the output buffer regrows to the traffic's size.
         self.scratch = Vec::new();
-        self.outbox.shrink_to(self.mtu);
+        self.outbox.release();
         self.app_data_open = true;
     }
 
@@ -563,25 +567,32 @@ impl Engine {
             return Err(Error::Internal("record sequence numbers exhausted"));
         }
         let p = self.write_protection.as_ref().ok_or(Error::NotConnected)?;
-        self.outbox.close_datagram();
-        let tx = self.outbox.tx_mut();
-        let start = tx.len();
-        let len = RECORD_HEADER_LEN + p.algorithm().overhead() + data.len();
-        tx.resize(start + len, 0);
-        let out = tx.get_mut(start..).ok_or(Error::Internal("tx buffer"))?;
-        let written = p
-            .seal(
+        // The plaintext is copied once, into its place in the record, and sealed there.
+        let alg = p.algorithm();
+        let buf = self.outbox.begin_datagram();
+        let start = buf.len();
+        let header_len = RECORD_HEADER_LEN + alg.explicit_nonce_len();
+        // Exact growth: the buffer settles at the largest datagram, not twice it.
+        buf.reserve_exact(header_len + data.len() + alg.tag_len());
+        buf.resize(start + header_len, 0);
+        buf.extend_from_slice(data);
+        buf.resize(buf.len() + alg.tag_len(), 0);
+        let sealed = match buf.get_mut(start..) {
+            Some(record) => p.seal_in_place(
                 ContentType::ApplicationData,
                 ProtocolVersion::DTLS1_2,
                 1,
                 seq,
-                data,
-                out,
-            )
-            .map_err(|_| Error::Internal("sealing application data failed"))?;
-        tx.truncate(start + written);
-        self.write_seq[1] = seq + 1;
+                record,
+            ),
+            None => Err(crate::record::ProtectError::RecordTooShort),
+        };
+        if sealed.is_err() {
+            buf.truncate(start);
+        }
         self.outbox.close_datagram();
+        sealed.map_err(|_| Error::Internal("sealing application data failed"))?;
+        self.write_seq[1] = seq + 1;
         self.stats.app_records_sent += 1;
         Ok(())
     }

@@ -153,18 +153,16 @@ impl<'a> Output<'a> {
     /// Datagrams for the peer, each to be written to the socket as it is.
     pub fn transmits(&self) -> Chunks<'a> {
         Chunks {
-            buf: &self.outbox.tx,
-            ends: self.outbox.tx_ends.iter(),
-            start: 0,
+            buf: &self.outbox.buf,
+            ranges: self.outbox.tx.iter(),
         }
     }
 
     /// Application data received, one item per record, in order.
     pub fn app_data(&self) -> Chunks<'a> {
         Chunks {
-            buf: &self.outbox.rx,
-            ends: self.outbox.rx_ends.iter(),
-            start: 0,
+            buf: &self.outbox.buf,
+            ranges: self.outbox.rx.iter(),
         }
     }
 
@@ -173,9 +171,7 @@ impl<'a> Output<'a> {
     }
 
     pub fn is_empty(&self) -> bool {
-        self.outbox.tx_ends.is_empty()
-            && self.outbox.rx_ends.is_empty()
-            && self.outbox.events.is_empty()
+        self.outbox.tx.is_empty() && self.outbox.rx.is_empty() && self.outbox.events.is_empty()
     }
 }
 
@@ -183,48 +179,62 @@ impl<'a> Output<'a> {
 #[derive(Debug, Clone)]
 pub struct Chunks<'a> {
     buf: &'a [u8],
-    ends: core::slice::Iter<'a, usize>,
-    start: usize,
+    ranges: core::slice::Iter<'a, (usize, usize)>,
 }
 
 impl<'a> Iterator for Chunks<'a> {
     type Item = &'a [u8];
 
     fn next(&mut self) -> Option<&'a [u8]> {
-        let end = *self.ends.next()?;
-        let chunk = self.buf.get(self.start..end).unwrap_or_default();
-        self.start = end;
-        Some(chunk)
+        let &(start, end) = self.ranges.next()?;
+        Some(self.buf.get(start..end).unwrap_or_default())
     }
 
     fn size_hint(&self) -> (usize, Option<usize>) {
-        self.ends.size_hint()
+        self.ranges.size_hint()
     }
 }
 
 impl ExactSizeIterator for Chunks<'_> {}
 
-/// Flat, reused buffers behind [`Output`].
+/// The reused buffer behind [`Output`]: datagrams to send and application data received share
+/// one byte buffer (a call rarely does much of both, so it is sized by the larger, not the
+/// sum), each chunk found by its range. Decrypted application data stays where it was
+/// opened, between the explicit nonce and the tag, so nothing is moved.
 #[derive(Debug, Default)]
 pub(crate) struct Outbox {
-    tx: Vec<u8>,
-    tx_ends: Vec<usize>,
-    rx: Vec<u8>,
-    rx_ends: Vec<usize>,
+    buf: Vec<u8>,
+    /// `(start, end)` in `buf` of each datagram to send.
+    tx: Vec<(usize, usize)>,
+    /// `(start, end)` in `buf` of each application record received.
+    rx: Vec<(usize, usize)>,
+    /// Start of the datagram being filled with records, if one is open.
+    open: Option<usize>,
     events: Vec<Event>,
     /// True once the current contents were handed out; the next call starts afresh.
     delivered: bool,
+    /// Lent by an [`crate::Endpoint`] to the sessions it calls: its capacity serves them all
+    /// and is never released by one of them.
+    shared: bool,
 }
 
 impl Outbox {
+    /// Buffers an endpoint lends to its sessions in turn.
+    pub(crate) fn shared() -> Self {
+        Self {
+            shared: true,
+            ..Self::default()
+        }
+    }
+
     /// Called at the start of every public call: drops what the previous call handed out,
     /// keeps what was produced since (e.g. by a constructor) and keeps the capacity.
     pub(crate) fn begin(&mut self) {
         if self.delivered {
+            self.buf.clear();
             self.tx.clear();
-            self.tx_ends.clear();
             self.rx.clear();
-            self.rx_ends.clear();
+            self.open = None;
             self.events.clear();
             self.delivered = false;
         }
@@ -236,29 +246,37 @@ impl Outbox {
         self.delivered = false;
     }
 
-    /// Releases capacity beyond `bytes` per buffer (what is pending is kept).
-    pub(crate) fn shrink_to(&mut self, bytes: usize) {
-        self.tx.shrink_to(bytes);
-        self.rx.shrink_to(bytes);
-        self.tx_ends.shrink_to(4);
-        self.rx_ends.shrink_to(4);
-        self.events.shrink_to(2);
+    /// Releases all capacity beyond what is pending: the handshake's buffers (flights of
+    /// several kilobytes) are not needed once it is over, and the buffer regrows to the size
+    /// of the traffic the session actually carries.
+    pub(crate) fn release(&mut self) {
+        if self.shared {
+            return;
+        }
+        self.buf.shrink_to_fit();
+        self.tx.shrink_to_fit();
+        self.rx.shrink_to_fit();
+        self.events.shrink_to_fit();
     }
 
     pub(crate) fn output(&mut self) -> Output<'_> {
+        self.close_datagram();
         self.delivered = true;
         Output { outbox: self }
     }
 
-    /// Bytes in the datagram being filled (after the last closed one).
+    /// Bytes in the datagram being filled.
     pub(crate) fn open_datagram_len(&self) -> usize {
-        self.tx.len() - self.tx_ends.last().copied().unwrap_or(0)
+        self.open
+            .map_or(0, |start| self.buf.len().saturating_sub(start))
     }
 
     /// Closes the datagram being filled, if it has anything in it.
     pub(crate) fn close_datagram(&mut self) {
-        if self.open_datagram_len() > 0 {
-            self.tx_ends.push(self.tx.len());
+        if let Some(start) = self.open.take() {
+            if self.buf.len() > start {
+                self.tx.push((start, self.buf.len()));
+            }
         }
     }
 
@@ -268,24 +286,38 @@ impl Outbox {
         if self.open_datagram_len() + record.len() > mtu {
             self.close_datagram();
         }
-        self.tx.extend_from_slice(record);
+        if self.open.is_none() {
+            self.open = Some(self.buf.len());
+        }
+        self.buf.extend_from_slice(record);
     }
 
-    /// The transmit buffer, for sealing a record in place at its end; the caller then calls
-    /// `close_datagram`.
-    pub(crate) fn tx_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.tx
+    /// Starts a datagram of its own and returns the buffer to write it at the end of; the
+    /// caller then calls `close_datagram` (or truncates the buffer back on failure).
+    pub(crate) fn begin_datagram(&mut self) -> &mut Vec<u8> {
+        self.close_datagram();
+        self.open = Some(self.buf.len());
+        &mut self.buf
     }
 
+    /// The buffer, to open a record at its end; `end_app_data` then marks the plaintext.
     pub(crate) fn rx_mut(&mut self) -> &mut Vec<u8> {
-        &mut self.rx
+        // A datagram being filled must stay contiguous.
+        self.close_datagram();
+        &mut self.buf
     }
 
-    pub(crate) fn end_app_data(&mut self) {
-        self.rx_ends.push(self.rx.len());
+    /// Marks `buf[start..end]` as one application record received.
+    pub(crate) fn app_data(&mut self, start: usize, end: usize) {
+        self.rx.push((start, end));
     }
 
     pub(crate) fn event(&mut self, event: Event) {
+        // Events are rare (connected, closed, failed): room for one, not the four (224 B)
+        // a Vec reserves by default.
+        if self.events.capacity() == 0 {
+            self.events.reserve_exact(1);
+        }
         self.events.push(event);
     }
 }
@@ -339,5 +371,80 @@ pub(crate) fn derive_master_secret(
         prf::extended_master_secret(suite.hash, pms, transcript.hash(suite.hash).as_ref())
     } else {
         prf::master_secret(suite.hash, pms, client_random, server_random)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn transmits(o: &mut Outbox) -> Vec<Vec<u8>> {
+        o.output().transmits().map(<[u8]>::to_vec).collect()
+    }
+
+    #[test]
+    fn records_pack_into_datagrams_up_to_the_mtu() {
+        let mut o = Outbox::default();
+        o.push_record(&[1; 40], 100);
+        o.push_record(&[2; 50], 100);
+        o.push_record(&[3; 20], 100); // 110 > 100: a new datagram
+        let mut first = vec![1; 40];
+        first.extend_from_slice(&[2; 50]);
+        assert_eq!(transmits(&mut o), vec![first, vec![3; 20]]);
+    }
+
+    #[test]
+    fn app_data_and_datagrams_share_the_buffer_without_mixing() {
+        let mut o = Outbox::default();
+        o.push_record(b"flight", 1200);
+        // Application data opened in place: nonce and tag bytes around the plaintext.
+        let buf = o.rx_mut();
+        let start = buf.len();
+        buf.extend_from_slice(b"NNNNNNNNhelloTTTT");
+        o.app_data(start + 8, start + 13);
+        o.push_record(b"alert", 1200);
+        let out = o.output();
+        assert_eq!(
+            out.transmits().collect::<Vec<_>>(),
+            vec![&b"flight"[..], b"alert"],
+            "the open datagram was closed before the application data"
+        );
+        assert_eq!(out.app_data().collect::<Vec<_>>(), vec![&b"hello"[..]]);
+        assert_eq!(out.transmits().len(), 2);
+    }
+
+    #[test]
+    fn delivered_output_is_dropped_at_the_next_call_kept_output_is_not() {
+        let mut o = Outbox::default();
+        o.push_record(b"first flight", 1200);
+        let _ = o.output();
+        o.keep();
+        o.begin();
+        assert_eq!(transmits(&mut o), vec![b"first flight".to_vec()]);
+        o.begin();
+        o.event(Event::Connected);
+        let out = o.output();
+        assert_eq!(out.transmits().len(), 0);
+        assert_eq!(out.events(), &[Event::Connected]);
+        assert!(!out.is_empty());
+        o.begin();
+        assert!(o.output().is_empty());
+    }
+
+    #[test]
+    fn release_keeps_what_is_pending() {
+        let mut o = Outbox::default();
+        o.push_record(&[9; 3000], 4000);
+        o.close_datagram();
+        o.begin();
+        let _ = o.output();
+        o.begin(); // delivered: cleared, capacity kept
+        o.push_record(b"final flight", 1200);
+        o.release();
+        assert!(
+            o.buf.capacity() < 64,
+            "the 3000-byte flight buffer was released"
+        );
+        assert_eq!(transmits(&mut o), vec![b"final flight".to_vec()]);
     }
 }
