@@ -18,12 +18,12 @@ use crate::handshake::reassembly::HandshakeMessage;
 use crate::handshake::HandshakeType;
 use crate::record::ProtocolVersion;
 use crate::rng::CryptoRngAdapter;
-use crate::session::conn::{Conn, Handshaker, Secrets};
+use crate::session::conn::{Conn, Handshaker};
 use crate::session::engine::{Engine, FlightBuilder, FlightItem};
-use crate::session::transcript::Transcript;
+use crate::session::Negotiation;
 use crate::suite::ecdhe::EcdheKeyPair;
-use crate::suite::prf::{self, MasterSecret};
-use crate::suite::{self, NamedGroup, SignatureScheme, SuiteInfo};
+use crate::suite::prf;
+use crate::suite::{self, NamedGroup, SignatureScheme};
 
 /// HelloVerifyRequests a client follows before it gives up on a server that keeps asking.
 const MAX_HELLO_VERIFY_REQUESTS: u8 = 4;
@@ -59,15 +59,9 @@ enum State {
 pub(crate) struct ClientHandshake {
     config: Arc<ClientConfig>,
     state: State,
-    random: [u8; 32],
-    server_random: [u8; 32],
+    neg: Negotiation,
     hello: ClientHello,
     hello_verify_requests: u8,
-    transcript: Transcript,
-    suite: Option<&'static SuiteInfo>,
-    extended_master_secret: bool,
-    master_secret: Option<MasterSecret>,
-    peer_certificates: Vec<CertificateDer>,
 }
 
 /// The client side of one DTLS association.
@@ -101,15 +95,12 @@ impl ClientSession {
         let mut hs = ClientHandshake {
             config,
             state: State::ExpectHelloVerifyOrServerHello,
-            random,
-            server_random: [0; 32],
+            neg: Negotiation {
+                client_random: random,
+                ..Negotiation::default()
+            },
             hello,
             hello_verify_requests: 0,
-            transcript: Transcript::default(),
-            suite: None,
-            extended_master_secret: false,
-            master_secret: None,
-            peer_certificates: Vec::new(),
         };
         hs.send_client_hello(&mut engine, now)?;
         Ok(Self {
@@ -119,7 +110,7 @@ impl ClientSession {
 
     /// The server's certificate chain, leaf first, once received.
     pub fn peer_certificates(&self) -> &[CertificateDer] {
-        &self.conn.hs.peer_certificates
+        &self.conn.hs.neg.peer_certificates
     }
 }
 
@@ -171,8 +162,9 @@ impl ClientHandshake {
         let mut body = Vec::new();
         self.hello.encode(&mut body);
         let message_seq = engine.next_message_seq();
-        self.transcript.reset();
-        self.transcript
+        self.neg.transcript.reset();
+        self.neg
+            .transcript
             .add(HandshakeType::ClientHello, message_seq, &body);
         engine.send_flight(
             now,
@@ -184,10 +176,6 @@ impl ClientHandshake {
             }],
             true,
         )
-    }
-
-    fn suite(&self) -> Result<&'static SuiteInfo, Error> {
-        self.suite.ok_or(Error::Internal("suite not negotiated"))
     }
 
     fn on_hello_verify_request(
@@ -268,13 +256,14 @@ impl ClientHandshake {
                 ));
             }
         }
-        self.extended_master_secret = sh.extensions.has_extended_master_secret();
-        if !self.extended_master_secret && self.config.common.require_extended_master_secret {
+        self.neg.extended_master_secret = sh.extensions.has_extended_master_secret();
+        if !self.neg.extended_master_secret && self.config.common.require_extended_master_secret {
             return Err(Error::ExtendedMasterSecretRequired);
         }
-        self.server_random = sh.random;
-        self.suite = Some(suite);
-        self.transcript
+        self.neg.server_random = sh.random;
+        self.neg.suite = Some(suite);
+        self.neg
+            .transcript
             .add(message.msg_type, message.message_seq, &message.body);
         self.state = State::ExpectCertificate;
         Ok(())
@@ -303,8 +292,9 @@ impl ClientHandshake {
             .config
             .verification
             .verify(&chain, name.as_ref(), now)?;
-        self.peer_certificates = chain;
-        self.transcript
+        self.neg.peer_certificates = chain;
+        self.neg
+            .transcript
             .add(message.msg_type, message.message_seq, &message.body);
         Ok(key)
     }
@@ -328,8 +318,8 @@ impl ClientHandshake {
         }
         // RFC 8422 §5.4: the signature covers client_random + server_random + ServerECDHParams.
         let mut signed = Vec::with_capacity(64 + 4 + ske.params.public_key.len());
-        signed.extend_from_slice(&self.random);
-        signed.extend_from_slice(&self.server_random);
+        signed.extend_from_slice(&self.neg.client_random);
+        signed.extend_from_slice(&self.neg.server_random);
         ske.params.encode(&mut signed);
         peer_key
             .verify(
@@ -338,7 +328,8 @@ impl ClientHandshake {
                 &ske.signature.signature,
             )
             .map_err(|_| Error::BadSignature)?;
-        self.transcript
+        self.neg
+            .transcript
             .add(message.msg_type, message.message_seq, &message.body);
         Ok(ske.params.public_key)
     }
@@ -351,7 +342,7 @@ impl ClientHandshake {
         server_public: &[u8],
         request: Option<&CertificateRequest>,
     ) -> Result<(), Error> {
-        let suite = self.suite()?;
+        let suite = self.neg.suite()?;
         let mut flight = FlightBuilder::default();
 
         // RFC 5246 §7.4.6: a client asked for a certificate sends one, possibly empty.
@@ -369,7 +360,7 @@ impl ClientHandshake {
                 .encode(&mut body);
                 flight.message(
                     engine,
-                    &mut self.transcript,
+                    &mut self.neg.transcript,
                     HandshakeType::Certificate,
                     0,
                     body,
@@ -384,7 +375,7 @@ impl ClientHandshake {
                 .encode(&mut body);
                 flight.message(
                     engine,
-                    &mut self.transcript,
+                    &mut self.neg.transcript,
                     HandshakeType::Certificate,
                     0,
                     body,
@@ -405,7 +396,7 @@ impl ClientHandshake {
             .map_err(|_| Error::InvalidKeyShare)?;
         flight.message(
             engine,
-            &mut self.transcript,
+            &mut self.neg.transcript,
             HandshakeType::ClientKeyExchange,
             0,
             body,
@@ -416,15 +407,15 @@ impl ClientHandshake {
         let master_secret = crate::session::derive_master_secret(
             suite,
             &pms,
-            self.extended_master_secret,
-            &self.transcript,
-            &self.random,
-            &self.server_random,
+            self.neg.extended_master_secret,
+            &self.neg.transcript,
+            &self.neg.client_random,
+            &self.neg.server_random,
         );
         drop(pms);
 
         if let Some(key) = signer {
-            let signature = key.sign_sha256(self.transcript.bytes());
+            let signature = key.sign_sha256(self.neg.transcript.bytes());
             let mut body = Vec::new();
             CertificateVerify {
                 signature: DigitallySigned {
@@ -435,21 +426,25 @@ impl ClientHandshake {
             .encode(&mut body);
             flight.message(
                 engine,
-                &mut self.transcript,
+                &mut self.neg.transcript,
                 HandshakeType::CertificateVerify,
                 0,
                 body,
             );
         }
 
-        let (write, read) =
-            crate::session::record_keys(suite, &master_secret, &self.random, &self.server_random)?;
+        let (write, read) = crate::session::record_keys(
+            suite,
+            &master_secret,
+            &self.neg.client_random,
+            &self.neg.server_random,
+        )?;
 
         let verify_data = prf::finished_verify_data(
             suite.hash,
             &master_secret,
             true,
-            self.transcript.hash(suite.hash).as_ref(),
+            self.neg.transcript.hash(suite.hash).as_ref(),
         );
         let mut body = Vec::new();
         Finished { verify_data }.encode(&mut body);
@@ -458,12 +453,12 @@ impl ClientHandshake {
         engine.set_pending_read(read);
         flight.message(
             engine,
-            &mut self.transcript,
+            &mut self.neg.transcript,
             HandshakeType::Finished,
             1,
             body,
         );
-        self.master_secret = Some(master_secret);
+        self.neg.master_secret = Some(master_secret);
         self.state = State::ExpectChangeCipherSpec;
         engine.send_flight(now, flight.items, true)
     }
@@ -475,9 +470,10 @@ impl ClientHandshake {
                 "a plaintext Finished",
             ));
         }
-        let suite = self.suite()?;
+        let suite = self.neg.suite()?;
         let finished = Finished::decode(&message.body).map_err(|e| Error::decode("Finished", e))?;
         let ms = self
+            .neg
             .master_secret
             .as_ref()
             .ok_or(Error::Internal("no master secret"))?;
@@ -485,12 +481,12 @@ impl ClientHandshake {
             suite.hash,
             ms,
             false,
-            self.transcript.hash(suite.hash).as_ref(),
+            self.neg.transcript.hash(suite.hash).as_ref(),
         );
         if !bool::from(expected.ct_eq(&finished.verify_data)) {
             return Err(Error::BadFinished);
         }
-        self.transcript.clear();
+        self.neg.transcript.clear();
         // The ClientHello is only sent again during the handshake: free its lists.
         self.hello = client_hello_shell(&self.hello);
         self.state = State::Connected;
@@ -533,7 +529,8 @@ impl Handshaker for ClientHandshake {
             (State::ExpectCertificateRequestOrDone { server_public }, T::CertificateRequest) => {
                 let request = CertificateRequest::decode(&message.body)
                     .map_err(|e| Error::decode("CertificateRequest", e))?;
-                self.transcript
+                self.neg
+                    .transcript
                     .add(message.msg_type, message.message_seq, &message.body);
                 self.state = State::ExpectServerHelloDone {
                     server_public,
@@ -543,7 +540,8 @@ impl Handshaker for ClientHandshake {
             }
             (State::ExpectCertificateRequestOrDone { server_public }, T::ServerHelloDone) => {
                 check_empty(&message)?;
-                self.transcript
+                self.neg
+                    .transcript
                     .add(message.msg_type, message.message_seq, &message.body);
                 self.send_client_flight(engine, now, &server_public, None)
             }
@@ -555,7 +553,8 @@ impl Handshaker for ClientHandshake {
                 T::ServerHelloDone,
             ) => {
                 check_empty(&message)?;
-                self.transcript
+                self.neg
+                    .transcript
                     .add(message.msg_type, message.message_seq, &message.body);
                 self.send_client_flight(engine, now, &server_public, Some(&request))
             }
@@ -571,7 +570,8 @@ impl Handshaker for ClientHandshake {
             // Servers may send a ticket even though we never ask; it is in the transcript.
             (state @ State::ExpectFinished, T::NewSessionTicket)
             | (state @ State::ExpectChangeCipherSpec, T::NewSessionTicket) => {
-                self.transcript
+                self.neg
+                    .transcript
                     .add(message.msg_type, message.message_seq, &message.body);
                 self.state = state;
                 Ok(())
@@ -593,17 +593,8 @@ impl Handshaker for ClientHandshake {
         matches!(self.state, State::Connected)
     }
 
-    fn negotiated_suite(&self) -> Option<&'static SuiteInfo> {
-        self.suite
-    }
-
-    fn secrets(&self) -> Option<Secrets<'_>> {
-        Some(Secrets {
-            suite: self.suite?,
-            master_secret: self.master_secret.as_ref()?,
-            client_random: &self.random,
-            server_random: &self.server_random,
-        })
+    fn negotiation(&self) -> &Negotiation {
+        &self.neg
     }
 }
 
@@ -692,6 +683,7 @@ mod tests {
         client
             .conn
             .hs
+            .neg
             .transcript
             .add(HandshakeType::NewSessionTicket, 5, &[0; 6]);
         let mut alert = Vec::new();

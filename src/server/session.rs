@@ -20,13 +20,13 @@ use crate::handshake::HandshakeType;
 use crate::record::protect::RecordProtection;
 use crate::record::ProtocolVersion;
 use crate::rng::CryptoRngAdapter;
-use crate::session::conn::{Conn, Handshaker, Secrets};
+use crate::session::conn::{Conn, Handshaker};
 use crate::session::engine::{Engine, FlightBuilder, FlightItem};
-use crate::session::transcript::Transcript;
+use crate::session::Negotiation;
 use crate::session::Outbox;
 use crate::suite::ecdhe::EcdheKeyPair;
-use crate::suite::prf::{self, MasterSecret};
-use crate::suite::{self, CipherSuite, NamedGroup, SignatureScheme, SuiteInfo};
+use crate::suite::prf;
+use crate::suite::{self, CipherSuite, NamedGroup, SignatureScheme};
 
 /// Signature schemes we accept in a client's CertificateVerify.
 const ACCEPTED_SCHEMES: [SignatureScheme; 2] = [
@@ -63,14 +63,8 @@ enum State {
 pub(crate) struct ServerHandshake {
     config: Arc<ServerConfig>,
     state: State,
-    client_random: [u8; 32],
-    random: [u8; 32],
-    transcript: Transcript,
-    suite: Option<&'static SuiteInfo>,
-    extended_master_secret: bool,
-    master_secret: Option<MasterSecret>,
+    neg: Negotiation,
     server_name: Option<String>,
-    peer_certificates: Vec<CertificateDer>,
 }
 
 /// The server side of one DTLS association. Made by [`crate::Server::accept`] (or the
@@ -108,14 +102,11 @@ impl ServerSession {
             state: State::ExpectClientHello,
             // Known from the first fragment already, so the endpoint can tell a repeat of a
             // ClientHello still being reassembled from a new handshake.
-            client_random,
-            random: [0; 32],
-            transcript: Transcript::default(),
-            suite: None,
-            extended_master_secret: false,
-            master_secret: None,
+            neg: Negotiation {
+                client_random,
+                ..Negotiation::default()
+            },
             server_name: None,
-            peer_certificates: Vec::new(),
         };
         Self {
             conn: Conn::new(engine, hs),
@@ -146,22 +137,19 @@ impl ServerSession {
 
     /// The client's certificate chain, leaf first, when it sent and proved one.
     pub fn peer_certificates(&self) -> &[CertificateDer] {
-        &self.conn.hs.peer_certificates
+        &self.conn.hs.neg.peer_certificates
     }
 
     /// The ClientHello random, which identifies this handshake.
     pub(crate) fn client_random(&self) -> &[u8; 32] {
-        &self.conn.hs.client_random
+        &self.conn.hs.neg.client_random
     }
 }
 
 impl ServerHandshake {
-    fn suite(&self) -> Result<&'static SuiteInfo, Error> {
-        self.suite.ok_or(Error::Internal("suite not negotiated"))
-    }
-
     fn add(&mut self, message: &HandshakeMessage) {
-        self.transcript
+        self.neg
+            .transcript
             .add(message.msg_type, message.message_seq, &message.body);
     }
 
@@ -223,14 +211,14 @@ impl ServerHandshake {
                 .cipher_suites
                 .contains(&CipherSuite::TLS_EMPTY_RENEGOTIATION_INFO_SCSV),
         };
-        self.extended_master_secret = ext.has_extended_master_secret();
-        if !self.extended_master_secret && common.require_extended_master_secret {
+        self.neg.extended_master_secret = ext.has_extended_master_secret();
+        if !self.neg.extended_master_secret && common.require_extended_master_secret {
             return Err(Error::ExtendedMasterSecretRequired);
         }
         self.server_name = ext.server_name().map(str::to_owned);
-        self.client_random = ch.random;
-        self.suite = Some(suite);
-        engine.fill_random(&mut self.random);
+        self.neg.client_random = ch.random;
+        self.neg.suite = Some(suite);
+        engine.fill_random(&mut self.neg.server_random);
         self.add(message);
 
         let mut flight = FlightBuilder::default();
@@ -240,7 +228,7 @@ impl ServerHandshake {
             // Only when asked: an unsolicited renegotiation_info makes some stacks abort.
             extensions.push(Extension::RenegotiationInfo(Vec::new()));
         }
-        if self.extended_master_secret {
+        if self.neg.extended_master_secret {
             extensions.push(Extension::ExtendedMasterSecret);
         }
         if ext.ec_point_formats().is_some() {
@@ -249,7 +237,7 @@ impl ServerHandshake {
         let mut body = Vec::new();
         ServerHello {
             server_version: ProtocolVersion::DTLS1_2,
-            random: self.random,
+            random: self.neg.server_random,
             session_id: Vec::new(),
             cipher_suite: suite.suite,
             compression_method: 0,
@@ -258,7 +246,7 @@ impl ServerHandshake {
         .encode(&mut body);
         flight.message(
             engine,
-            &mut self.transcript,
+            &mut self.neg.transcript,
             HandshakeType::ServerHello,
             0,
             body,
@@ -276,7 +264,7 @@ impl ServerHandshake {
         .encode(&mut body);
         flight.message(
             engine,
-            &mut self.transcript,
+            &mut self.neg.transcript,
             HandshakeType::Certificate,
             0,
             body,
@@ -289,8 +277,8 @@ impl ServerHandshake {
         };
         // RFC 8422 §5.4: sign client_random + server_random + ServerECDHParams.
         let mut signed = Vec::with_capacity(64 + 4 + params.public_key.len());
-        signed.extend_from_slice(&self.client_random);
-        signed.extend_from_slice(&self.random);
+        signed.extend_from_slice(&self.neg.client_random);
+        signed.extend_from_slice(&self.neg.server_random);
         params.encode(&mut signed);
         let signature = self.config.private_key.sign_sha256(&signed);
         let mut body = Vec::new();
@@ -304,7 +292,7 @@ impl ServerHandshake {
         .encode(&mut body);
         flight.message(
             engine,
-            &mut self.transcript,
+            &mut self.neg.transcript,
             HandshakeType::ServerKeyExchange,
             0,
             body,
@@ -321,7 +309,7 @@ impl ServerHandshake {
             .encode(&mut body);
             flight.message(
                 engine,
-                &mut self.transcript,
+                &mut self.neg.transcript,
                 HandshakeType::CertificateRequest,
                 0,
                 body,
@@ -329,7 +317,7 @@ impl ServerHandshake {
         }
         flight.message(
             engine,
-            &mut self.transcript,
+            &mut self.neg.transcript,
             HandshakeType::ServerHelloDone,
             0,
             Vec::new(),
@@ -376,7 +364,7 @@ impl ServerHandshake {
                 .unwrap_or_else(UnixTime::now_secs),
         );
         let key = verifier.verify_for(&chain, None, now, crate::cert::Purpose::ClientAuth)?;
-        self.peer_certificates = chain;
+        self.neg.peer_certificates = chain;
         Ok(Some(key))
     }
 
@@ -392,20 +380,24 @@ impl ServerHandshake {
             .agree(&cke.public_key)
             .map_err(|_| Error::InvalidKeyShare)?;
         self.add(message);
-        let suite = self.suite()?;
+        let suite = self.neg.suite()?;
         let master_secret = crate::session::derive_master_secret(
             suite,
             &pms,
-            self.extended_master_secret,
-            &self.transcript,
-            &self.client_random,
-            &self.random,
+            self.neg.extended_master_secret,
+            &self.neg.transcript,
+            &self.neg.client_random,
+            &self.neg.server_random,
         );
         drop(pms);
-        let (client_write, server_write) =
-            crate::session::record_keys(suite, &master_secret, &self.client_random, &self.random)?;
+        let (client_write, server_write) = crate::session::record_keys(
+            suite,
+            &master_secret,
+            &self.neg.client_random,
+            &self.neg.server_random,
+        )?;
         engine.set_pending_read(client_write);
-        self.master_secret = Some(master_secret);
+        self.neg.master_secret = Some(master_secret);
         Ok(server_write)
     }
 
@@ -425,7 +417,7 @@ impl ServerHandshake {
         client_key
             .verify(
                 u16::from(cv.signature.scheme),
-                self.transcript.bytes(),
+                self.neg.transcript.bytes(),
                 &cv.signature.signature,
             )
             .map_err(|_| Error::BadSignature)?;
@@ -446,9 +438,10 @@ impl ServerHandshake {
                 "a plaintext Finished",
             ));
         }
-        let suite = self.suite()?;
+        let suite = self.neg.suite()?;
         let finished = Finished::decode(&message.body).map_err(|e| Error::decode("Finished", e))?;
         let ms = self
+            .neg
             .master_secret
             .as_ref()
             .ok_or(Error::Internal("no master secret"))?;
@@ -456,9 +449,10 @@ impl ServerHandshake {
             suite.hash,
             ms,
             true,
-            self.transcript.hash(suite.hash).as_ref(),
+            self.neg.transcript.hash(suite.hash).as_ref(),
         );
-        self.transcript
+        self.neg
+            .transcript
             .add(message.msg_type, message.message_seq, &message.body);
         if !bool::from(expected.ct_eq(&finished.verify_data)) {
             return Err(Error::BadFinished);
@@ -467,13 +461,13 @@ impl ServerHandshake {
             suite.hash,
             ms,
             false,
-            self.transcript.hash(suite.hash).as_ref(),
+            self.neg.transcript.hash(suite.hash).as_ref(),
         );
         let mut body = Vec::new();
         Finished { verify_data }.encode(&mut body);
         let message_seq = engine.next_message_seq();
         engine.set_write_protection(server_write);
-        self.transcript.clear();
+        self.neg.transcript.clear();
         self.state = State::Connected;
         // The final flight: repeated only when the client repeats its own (RFC 6347 §4.2.4).
         engine.send_flight(
@@ -576,17 +570,8 @@ impl Handshaker for ServerHandshake {
         matches!(self.state, State::Connected)
     }
 
-    fn negotiated_suite(&self) -> Option<&'static SuiteInfo> {
-        self.suite
-    }
-
-    fn secrets(&self) -> Option<Secrets<'_>> {
-        Some(Secrets {
-            suite: self.suite?,
-            master_secret: self.master_secret.as_ref()?,
-            client_random: &self.client_random,
-            server_random: &self.random,
-        })
+    fn negotiation(&self) -> &Negotiation {
+        &self.neg
     }
 }
 

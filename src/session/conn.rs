@@ -27,11 +27,8 @@ pub(crate) trait Handshaker {
     /// True once our side has verified the peer's Finished.
     fn is_connected(&self) -> bool;
 
-    /// The negotiated suite, once chosen (server) or received (client).
-    fn negotiated_suite(&self) -> Option<&'static crate::suite::SuiteInfo>;
-
-    /// The negotiated suite, the master secret and the two randoms, once derived.
-    fn secrets(&self) -> Option<Secrets<'_>>;
+    /// Randoms, suite, master secret and transcript as negotiated so far.
+    fn negotiation(&self) -> &crate::session::Negotiation;
 }
 
 /// What the exporter and the suite accessor need from a state machine.
@@ -219,7 +216,7 @@ impl<H: Handshaker> Conn<H> {
         context: Option<&[u8]>,
         out: &mut [u8],
     ) -> Result<(), Error> {
-        let secrets = match (&self.status, self.hs.secrets()) {
+        let secrets = match (&self.status, self.hs.negotiation().secrets()) {
             (Status::Connected, Some(s)) => s,
             _ => return Err(Error::NotConnected),
         };

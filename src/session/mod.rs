@@ -67,7 +67,7 @@ macro_rules! session_api {
             /// The negotiated cipher suite, once known.
             pub fn cipher_suite(&self) -> Option<$crate::suite::CipherSuite> {
                 use $crate::session::conn::Handshaker as _;
-                self.conn.hs.negotiated_suite().map(|s| s.suite)
+                self.conn.hs.negotiation().suite.map(|s| s.suite)
             }
 
             /// Largest `send` payload at the configured MTU.
@@ -319,6 +319,35 @@ impl Outbox {
             self.events.reserve_exact(1);
         }
         self.events.push(event);
+    }
+}
+
+/// What both roles' state machines negotiate and keep: randoms, suite, master secret, the
+/// transcript and the peer's certificates.
+#[derive(Debug, Default)]
+pub(crate) struct Negotiation {
+    pub(crate) client_random: [u8; 32],
+    pub(crate) server_random: [u8; 32],
+    pub(crate) suite: Option<&'static crate::suite::SuiteInfo>,
+    pub(crate) extended_master_secret: bool,
+    pub(crate) master_secret: Option<crate::suite::prf::MasterSecret>,
+    pub(crate) transcript: transcript::Transcript,
+    pub(crate) peer_certificates: Vec<crate::cert::CertificateDer>,
+}
+
+impl Negotiation {
+    pub(crate) fn suite(&self) -> Result<&'static crate::suite::SuiteInfo, Error> {
+        self.suite.ok_or(Error::Internal("suite not negotiated"))
+    }
+
+    /// The negotiated suite, the master secret and the two randoms, once derived.
+    pub(crate) fn secrets(&self) -> Option<conn::Secrets<'_>> {
+        Some(conn::Secrets {
+            suite: self.suite?,
+            master_secret: self.master_secret.as_ref()?,
+            client_random: &self.client_random,
+            server_random: &self.server_random,
+        })
     }
 }
 
