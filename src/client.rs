@@ -187,6 +187,7 @@ impl ClientHandshake {
         let hvr =
             HelloVerifyRequest::decode(body).map_err(|e| Error::decode("HelloVerifyRequest", e))?;
         self.hello_verify_requests += 1;
+        engine.stats.hello_verify_requests += 1;
         if self.hello_verify_requests > MAX_HELLO_VERIFY_REQUESTS {
             return Err(Error::unexpected(
                 "ServerHello",

@@ -537,6 +537,11 @@ fn our_client_with_s_server((cipher, suite): (&str, CipherSuite)) {
     handshake(&mut client, &mut server);
     assert_eq!(client.cipher_suite(), Some(suite));
     assert_eq!(client.peer_certificates(), vec![creds.certificate()]);
+    assert_eq!(
+        client.client_stats().map(|s| s.hello_verify_requests),
+        Some(1),
+        "s_server -listen made us do the cookie exchange"
+    );
 
     let to_server = "data: hello from puredtls\n";
     client.put_packet(to_server.as_bytes()).unwrap();

@@ -849,6 +849,15 @@ impl PacketPeerDtls {
         }
     }
 
+    /// The client session's counters (dropped records and why, retransmissions, cookie
+    /// exchanges); `None` on the server side, whose session lives in the shared endpoint.
+    pub fn client_stats(&self) -> Option<crate::Stats> {
+        match &self.role {
+            Role::Client(c) => Some(*c.session.stats()),
+            _ => None,
+        }
+    }
+
     /// Packets dropped because the application did not read them fast enough.
     pub fn dropped_packets(&self) -> u64 {
         match &self.role {

@@ -136,6 +136,8 @@ pub struct Stats {
     pub buffered_next_epoch: u64,
     /// Flights sent again (on timeout or when the peer repeated its flight).
     pub retransmissions: u64,
+    /// HelloVerifyRequests received (client): how many cookie exchanges the server asked for.
+    pub hello_verify_requests: u64,
     pub app_records_sent: u64,
     pub app_records_received: u64,
 }
