@@ -2046,3 +2046,50 @@ fn endpoint_refuses_sessions_beyond_max_sessions() {
     let t = ep_feed(&mut endpoint, t0, peer(), &d[0]);
     assert_eq!(t.app, vec![(peer(), b"unaffected".to_vec())]);
 }
+
+/// The endpoint's `poll_timeout` is the earliest of its sessions' deadlines after every call,
+/// though it keeps them in a lazily updated heap.
+#[test]
+fn endpoint_poll_timeout_is_the_earliest_session_deadline() {
+    let t0 = Instant::now();
+    let mut cfg = server_config();
+    cfg.idle_timeout = secs(3600);
+    let mut endpoint = Endpoint::new(Arc::new(cfg)).unwrap();
+    let earliest = |endpoint: &Endpoint| {
+        let peers: Vec<SocketAddr> = endpoint.peers().copied().collect();
+        peers
+            .iter()
+            .filter_map(|p| endpoint.session(p).and_then(|s| s.poll_timeout()))
+            .min()
+    };
+    // Three handshakes left waiting for the client's second flight, started 100 ms apart.
+    let mut clients = Vec::new();
+    for i in 0..3u16 {
+        let at = t0 + Duration::from_millis(100 * u64::from(i));
+        let from: SocketAddr = format!("127.0.0.1:{}", 41000 + i).parse().unwrap();
+        let mut client =
+            ClientSession::new(Arc::new(client_config_seeded(10 + u64::from(i))), at).unwrap();
+        let ch1 = collect(&client.poll_output());
+        let hvr = ep_feed(&mut endpoint, at, from, &ch1[0]).to;
+        let ch2 = collect(&client.handle_datagram(at, &hvr[0].1));
+        let flight = ep_feed(&mut endpoint, at, from, &ch2[0]);
+        assert!(!flight.to.is_empty());
+        assert_eq!(endpoint.poll_timeout(), earliest(&endpoint));
+        clients.push(client);
+    }
+    assert_eq!(endpoint.poll_timeout(), Some(t0 + secs(1)));
+    // Each expiry retransmits one session's flight and moves its deadline 2 s later.
+    let mut resent = Vec::new();
+    for _ in 0..6 {
+        let now = endpoint.poll_timeout().unwrap();
+        let out = ep_take(&endpoint.handle_timeout(now));
+        resent.extend(out.to.iter().map(|(p, _)| *p));
+        assert_eq!(endpoint.poll_timeout(), earliest(&endpoint));
+    }
+    let order: Vec<u16> = resent.iter().map(|p| p.port() - 41000).collect();
+    assert_eq!(order, vec![0, 1, 2, 0, 1, 2], "{resent:?}");
+    // A session that goes away takes its deadline with it.
+    ep_take(&endpoint.close("127.0.0.1:41000".parse().unwrap()));
+    assert_eq!(endpoint.poll_timeout(), earliest(&endpoint));
+    assert_eq!(endpoint.len(), 2);
+}

@@ -1,8 +1,10 @@
 //! `Endpoint`: the front door plus a table of sessions keyed by peer address, so a server with
 //! one UDP socket drives everything through one sans-IO object.
 
+use core::cmp::Reverse;
 use core::net::SocketAddr;
-use std::collections::HashMap;
+use core::time::Duration;
+use std::collections::{BinaryHeap, HashMap};
 use std::sync::Arc;
 use std::time::Instant;
 
@@ -112,6 +114,18 @@ impl Collected {
 struct Entry {
     session: Box<ServerSession>,
     last_seen: Instant,
+    /// The instant of this session's entry in the timer heap, if it has one.
+    scheduled: Option<Instant>,
+}
+
+impl Entry {
+    /// When this session next needs `handle_timeout`: its own timers or idle expiry.
+    fn deadline(&self, idle: Duration) -> Instant {
+        let idle_at = self.last_seen + idle;
+        self.session
+            .poll_timeout()
+            .map_or(idle_at, |t| t.min(idle_at))
+    }
 }
 
 /// The front door and every live session, keyed by peer address.
@@ -123,6 +137,11 @@ pub struct Endpoint {
     /// Output buffers lent to the session being called: its output is copied into `out`
     /// anyway, so one set serves every session and idle sessions hold no buffers.
     lent: Outbox,
+    /// Session deadlines, earliest first. Lazy: every session has an entry no later than its
+    /// real deadline; an entry is pushed only when a deadline moves earlier, so a datagram on
+    /// an established session (which only pushes idle expiry later) touches no heap. Entries
+    /// that no longer match `Entry::scheduled` are skipped when they come up.
+    timers: BinaryHeap<Reverse<(Instant, SocketAddr)>>,
 }
 
 /// Runs `call` on `session` with `lent` as its output buffers and copies its output into
@@ -145,6 +164,7 @@ impl Endpoint {
             sessions: HashMap::new(),
             out: Collected::default(),
             lent: Outbox::shared(),
+            timers: BinaryHeap::with_capacity(64),
         })
     }
 
@@ -156,6 +176,9 @@ impl Endpoint {
         self.sessions.get(peer).map(|e| &*e.session)
     }
 
+    /// Direct access to a session, e.g. to read its certificates or export keys. Drive it
+    /// through the endpoint's own methods (`handle_*`, `send`, `close`): they keep the
+    /// endpoint's timers in step with the session's.
     pub fn session_mut(&mut self, peer: &SocketAddr) -> Option<&mut ServerSession> {
         self.sessions.get_mut(peer).map(|e| &mut *e.session)
     }
@@ -205,6 +228,8 @@ impl Endpoint {
             self.accept(now, peer, datagram);
         }
         self.reap(peer);
+        self.schedule(peer);
+        self.settle_top();
         EndpointOutput { out: &self.out }
     }
 
@@ -230,6 +255,7 @@ impl Endpoint {
                     Entry {
                         session,
                         last_seen: now,
+                        scheduled: None,
                     },
                 );
             }
@@ -246,41 +272,94 @@ impl Endpoint {
         }
     }
 
-    /// Runs every session's timers that are due, and expires idle sessions.
+    /// Gives `peer`'s session a heap entry if its deadline moved earlier than the one it has.
+    fn schedule(&mut self, peer: SocketAddr) {
+        let idle = self.front.config().idle_timeout;
+        let Some(entry) = self.sessions.get_mut(&peer) else {
+            return;
+        };
+        let deadline = entry.deadline(idle);
+        if entry.scheduled.is_none_or(|at| deadline < at) {
+            entry.scheduled = Some(deadline);
+            self.timers.push(Reverse((deadline, peer)));
+        }
+        // Superseded entries pile up only while deadlines keep moving earlier (handshake
+        // flights); sweep them before the heap outgrows the table (`retain` keeps capacity).
+        if self.timers.len() > 4 * self.sessions.len() + 64 {
+            let sessions = &self.sessions;
+            self.timers.retain(|Reverse((at, p))| {
+                sessions.get(p).is_some_and(|e| e.scheduled == Some(*at))
+            });
+        }
+    }
+
+    /// Runs the timers of the sessions that are due and expires idle sessions; cost is
+    /// logarithmic in the number of sessions, not linear.
     pub fn handle_timeout(&mut self, now: Instant) -> EndpointOutput<'_> {
         self.out.clear();
         let idle = self.front.config().idle_timeout;
-        let mut done = Vec::new();
-        for (peer, entry) in self.sessions.iter_mut() {
+        while let Some(&Reverse((at, peer))) = self.timers.peek() {
+            if at > now {
+                break;
+            }
+            self.timers.pop();
+            let Some(entry) = self.sessions.get_mut(&peer) else {
+                continue;
+            };
+            if entry.scheduled != Some(at) {
+                continue; // superseded by an earlier entry already handled
+            }
+            entry.scheduled = None;
             if now.saturating_duration_since(entry.last_seen) >= idle {
-                self.out.events.push(EndpointEvent::Expired(*peer));
-                done.push(*peer);
+                self.out.events.push(EndpointEvent::Expired(peer));
+                self.sessions.remove(&peer);
                 continue;
             }
             if entry.session.poll_timeout().is_some_and(|t| t <= now) {
                 let out = &mut self.out;
                 call_lent(&mut entry.session, &mut self.lent, |s| {
-                    out.take(*peer, &s.handle_timeout(now));
+                    out.take(peer, &s.handle_timeout(now));
                 });
                 if matches!(entry.session.status(), Status::Closed | Status::Failed(_)) {
-                    done.push(*peer);
+                    self.sessions.remove(&peer);
+                    continue;
                 }
             }
+            self.schedule(peer);
         }
-        for peer in done {
-            self.sessions.remove(&peer);
-        }
+        self.settle_top();
         EndpointOutput { out: &self.out }
     }
 
-    /// The earliest instant any session (or idle expiry) needs `handle_timeout`.
-    pub fn poll_timeout(&self) -> Option<Instant> {
+    /// Makes the heap's first entry exact, so `poll_timeout` is the real earliest deadline:
+    /// entries of sessions that went away are dropped and an entry earlier than its session's
+    /// deadline (traffic pushed idle expiry back) moves to the real one. Pop-then-push keeps the
+    /// heap's size, so an established session's datagram still allocates nothing.
+    fn settle_top(&mut self) {
         let idle = self.front.config().idle_timeout;
-        self.sessions
-            .values()
-            .flat_map(|e| [e.session.poll_timeout(), Some(e.last_seen + idle)])
-            .flatten()
-            .min()
+        while let Some(&Reverse((at, peer))) = self.timers.peek() {
+            let Some(entry) = self.sessions.get_mut(&peer) else {
+                self.timers.pop();
+                continue;
+            };
+            if entry.scheduled != Some(at) {
+                self.timers.pop();
+                continue;
+            }
+            let deadline = entry.deadline(idle);
+            if deadline <= at {
+                return;
+            }
+            self.timers.pop();
+            entry.scheduled = Some(deadline);
+            self.timers.push(Reverse((deadline, peer)));
+        }
+    }
+
+    /// The earliest instant a session (retransmission, handshake timeout) or idle expiry
+    /// needs `handle_timeout`, up to date after every call.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        self.timers.peek().map(|Reverse((at, _))| *at)
     }
 
     /// Sends application data to a connected peer.
@@ -303,6 +382,7 @@ impl Endpoint {
                 out.take(peer, &s.close())
             });
         }
+        self.settle_top();
         EndpointOutput { out: &self.out }
     }
 }
