@@ -4,8 +4,6 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use subtle::ConstantTimeEq;
-
 use crate::cert::{CertificateDer, PeerPublicKey, ServerName, UnixTime};
 use crate::config::ClientConfig;
 use crate::error::Error;
@@ -22,7 +20,6 @@ use crate::session::conn::{Conn, Handshaker};
 use crate::session::engine::{Engine, FlightBuilder, FlightItem};
 use crate::session::Negotiation;
 use crate::suite::ecdhe::EcdheKeyPair;
-use crate::suite::prf;
 use crate::suite::{self, NamedGroup, SignatureScheme};
 
 /// HelloVerifyRequests a client follows before it gives up on a server that keeps asking.
@@ -441,12 +438,8 @@ impl ClientHandshake {
             &self.neg.server_random,
         )?;
 
-        let verify_data = prf::finished_verify_data(
-            suite.hash,
-            &master_secret,
-            true,
-            self.neg.transcript.hash(suite.hash).as_ref(),
-        );
+        self.neg.master_secret = Some(master_secret);
+        let verify_data = self.neg.verify_data(true)?;
         let mut body = Vec::new();
         Finished { verify_data }.encode(&mut body);
         flight.change_cipher_spec();
@@ -459,34 +452,12 @@ impl ClientHandshake {
             1,
             body,
         );
-        self.neg.master_secret = Some(master_secret);
         self.state = State::ExpectChangeCipherSpec;
         engine.send_flight(now, flight.items, true)
     }
 
     fn on_server_finished(&mut self, message: &HandshakeMessage) -> Result<(), Error> {
-        if message.epoch != 1 {
-            return Err(Error::unexpected(
-                "an encrypted Finished",
-                "a plaintext Finished",
-            ));
-        }
-        let suite = self.neg.suite()?;
-        let finished = Finished::decode(&message.body).map_err(|e| Error::decode("Finished", e))?;
-        let ms = self
-            .neg
-            .master_secret
-            .as_ref()
-            .ok_or(Error::Internal("no master secret"))?;
-        let expected = prf::finished_verify_data(
-            suite.hash,
-            ms,
-            false,
-            self.neg.transcript.hash(suite.hash).as_ref(),
-        );
-        if !bool::from(expected.ct_eq(&finished.verify_data)) {
-            return Err(Error::BadFinished);
-        }
+        self.neg.check_peer_finished(message, false)?;
         self.neg.transcript.clear();
         // The ClientHello is only sent again during the handshake: free its lists.
         self.hello = client_hello_shell(&self.hello);

@@ -5,8 +5,6 @@ use core::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Instant;
 
-use subtle::ConstantTimeEq;
-
 use crate::cert::{CertificateDer, PeerPublicKey, UnixTime};
 use crate::config::{ClientAuth, ServerConfig};
 use crate::error::Error;
@@ -25,7 +23,6 @@ use crate::session::engine::{Engine, FlightBuilder, FlightItem};
 use crate::session::Negotiation;
 use crate::session::Outbox;
 use crate::suite::ecdhe::EcdheKeyPair;
-use crate::suite::prf;
 use crate::suite::{self, CipherSuite, NamedGroup, SignatureScheme};
 
 /// Signature schemes we accept in a client's CertificateVerify.
@@ -432,37 +429,8 @@ impl ServerHandshake {
         server_write: RecordProtection,
         message: &HandshakeMessage,
     ) -> Result<(), Error> {
-        if message.epoch != 1 {
-            return Err(Error::unexpected(
-                "an encrypted Finished",
-                "a plaintext Finished",
-            ));
-        }
-        let suite = self.neg.suite()?;
-        let finished = Finished::decode(&message.body).map_err(|e| Error::decode("Finished", e))?;
-        let ms = self
-            .neg
-            .master_secret
-            .as_ref()
-            .ok_or(Error::Internal("no master secret"))?;
-        let expected = prf::finished_verify_data(
-            suite.hash,
-            ms,
-            true,
-            self.neg.transcript.hash(suite.hash).as_ref(),
-        );
-        self.neg
-            .transcript
-            .add(message.msg_type, message.message_seq, &message.body);
-        if !bool::from(expected.ct_eq(&finished.verify_data)) {
-            return Err(Error::BadFinished);
-        }
-        let verify_data = prf::finished_verify_data(
-            suite.hash,
-            ms,
-            false,
-            self.neg.transcript.hash(suite.hash).as_ref(),
-        );
+        self.neg.check_peer_finished(message, true)?;
+        let verify_data = self.neg.verify_data(false)?;
         let mut body = Vec::new();
         Finished { verify_data }.encode(&mut body);
         let message_seq = engine.next_message_seq();

@@ -342,6 +342,47 @@ impl Negotiation {
         self.suite.ok_or(Error::Internal("suite not negotiated"))
     }
 
+    /// The verify_data of the Finished the client (`from_client`) or the server sends now,
+    /// over the transcript so far (RFC 5246 §7.4.9).
+    pub(crate) fn verify_data(&self, from_client: bool) -> Result<[u8; 12], Error> {
+        let suite = self.suite()?;
+        let ms = self
+            .master_secret
+            .as_ref()
+            .ok_or(Error::Internal("no master secret"))?;
+        Ok(crate::suite::prf::finished_verify_data(
+            suite.hash,
+            ms,
+            from_client,
+            self.transcript.hash(suite.hash).as_ref(),
+        ))
+    }
+
+    /// Checks the peer's Finished: it must come encrypted (epoch 1) and match the transcript,
+    /// compared in constant time. On success it joins the transcript.
+    pub(crate) fn check_peer_finished(
+        &mut self,
+        message: &crate::handshake::reassembly::HandshakeMessage,
+        peer_is_client: bool,
+    ) -> Result<(), Error> {
+        use subtle::ConstantTimeEq;
+        if message.epoch != 1 {
+            return Err(Error::unexpected(
+                "an encrypted Finished",
+                "a plaintext Finished",
+            ));
+        }
+        let finished = crate::handshake::message::Finished::decode(&message.body)
+            .map_err(|e| Error::decode("Finished", e))?;
+        let expected = self.verify_data(peer_is_client)?;
+        if !bool::from(expected.ct_eq(&finished.verify_data)) {
+            return Err(Error::BadFinished);
+        }
+        self.transcript
+            .add(message.msg_type, message.message_seq, &message.body);
+        Ok(())
+    }
+
     /// The negotiated suite, the master secret and the two randoms, once derived.
     pub(crate) fn secrets(&self) -> Option<conn::Secrets<'_>> {
         Some(conn::Secrets {
